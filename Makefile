@@ -1,0 +1,88 @@
+# gxtax-ops: two commands on a fresh machine — `make inspect` and `make test`.
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3
+VENV ?= .venv
+INVENTORY ?= inventories/local
+PLAYBOOK ?= playbooks/inspection.yml
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+# Debian packages the test harness needs on the control machine.
+TEST_DEBS := debootstrap systemd-container dpkg-dev iproute2 openssh-client util-linux
+# Files whose code runs on managed hosts: must stay valid on Python 3.7 (Kylin V10).
+TARGET_PY := plugins/modules/host_metrics.py plugins/module_utils/host_metrics.py plugins/module_utils/records.py
+
+.PHONY: help inspect test lint unit integration bench venv test-debs verify-reports clean
+
+help:
+	@echo "make inspect   create .venv, install, inspect $(INVENTORY), print the report path"
+	@echo "make test      install what the tests need, then lint, unit and integration tests"
+	@echo "make lint | unit | integration | bench | verify-reports | clean"
+
+# Bad input stops here, at parse time, with one line and status 2 — before
+# pip or ansible could fail deep inside with a page of traceback.
+ifneq ($(filter inspect,$(MAKECMDGOALS)),)
+  ifeq ($(wildcard $(INVENTORY)),)
+    $(error inventory '$(INVENTORY)' does not exist)
+  endif
+endif
+ifeq ($(wildcard $(STAMP)),)
+  ifneq ($(filter-out help clean test-debs,$(or $(MAKECMDGOALS),help)),)
+    ifeq ($(shell command -v $(PYTHON)),)
+      $(error $(PYTHON) not found: install Python >= 3.11)
+    endif
+    ifneq ($(shell $(PYTHON) -c 'import sys; print(sys.version_info >= (3, 11))'),True)
+      $(error $(PYTHON) is older than 3.11: gxtax-ops needs Python >= 3.11 on the control node)
+    endif
+    ifneq ($(shell $(PYTHON) -c 'import ensurepip, venv' 2>/dev/null && echo ok),ok)
+      $(error $(PYTHON) cannot create a virtualenv: install python3-venv (apt-get install python3-venv))
+    endif
+  endif
+endif
+
+$(STAMP): requirements/controller.txt requirements/dev.txt
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip==25.3
+	$(BIN)/python -m pip install --quiet -r requirements/dev.txt
+	@touch $@
+
+venv: $(STAMP)
+
+inspect: $(STAMP)
+	@rc=0; $(BIN)/ansible-playbook -i "$(INVENTORY)" $(PLAYBOOK) || rc=$$?; \
+	  path=$$($(BIN)/python bin/gxtax-reports latest --kind inspection) && echo "Inspection report: $$path"; \
+	  exit $$rc
+
+# Install the harness's Debian packages once (root on a fresh CI machine).
+test-debs:
+	@missing=$$(for p in $(TEST_DEBS); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" != 0 ]; then echo "make: missing Debian packages ($$missing); run as root" >&2; exit 2; fi; \
+	  echo "installing: $$missing"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
+	fi
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/vermin --target=3.7- --no-tips --violations --eval-annotations $(TARGET_PY)
+	$(BIN)/ansible-lint --profile production
+
+unit: $(STAMP)
+	$(BIN)/pytest -q tests/unit
+
+integration: $(STAMP) test-debs
+	$(BIN)/pytest -q tests/integration
+
+test: $(STAMP) test-debs lint
+	$(BIN)/pytest tests/unit tests/integration
+
+bench: $(STAMP)
+	@for b in bench/*.py; do echo "== $$b"; $(BIN)/python $$b; done
+
+verify-reports: $(STAMP)
+	$(BIN)/python bin/gxtax-reports verify
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache

@@ -1,0 +1,195 @@
+# -*- coding: utf-8 -*-
+# Copyright: gxtax-ops contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+name: inspection_report
+type: aggregate
+short_description: Write the Chinese inspection report (JSON, HTML, summary) into the report archive
+version_added: 0.1.0
+author: gxtax-ops contributors
+description:
+  - Collects the C(records) that gxtax.ops check modules return (the one record format,
+    C(schemas/inspection-record.schema.json)) and the state of every host, and at the end of the
+    playbook writes C(report.json), C(report.html) and C(summary.txt) to
+    C(<archive_root>/<kind>/YYYY/MM/DD/<run-id>/), appending a hash-chained line to
+    C(<archive_root>/index.jsonl).
+  - Only plays that set the variable C(gxtax_report_kind) (for example C(inspection)) are
+    reported, so the callback can stay enabled for every playbook.
+  - Hosts that were unreachable or failed are listed as such, never silently missing.
+  - An aggregate callback enabled by FQCN, so it still runs under ansible-runner and AWX,
+    which force their own stdout callback and callback path.
+requirements:
+  - enable in ansible.cfg with C(callbacks_enabled = gxtax.ops.inspection_report)
+options:
+  archive_root:
+    description:
+      - Root of the report archive. A relative path is taken from the current directory.
+      - Default is C(reports) beside the C(playbooks) directory of the playbook being run.
+    type: path
+    env:
+      - name: GXTAX_REPORT_ROOT
+    ini:
+      - section: gxtax_report
+        key: archive_root
+"""
+
+import datetime
+import getpass
+import json
+import os
+
+from ansible import context
+from ansible.module_utils.ansible_release import __version__ as ansible_version
+from ansible.plugins.callback import CallbackBase
+from ansible_collections.gxtax.ops.plugins.module_utils.inspection_report import (
+    build_report,
+    render_html,
+    render_summary,
+)
+from ansible_collections.gxtax.ops.plugins.module_utils.records import FIELDS, STATUSES, make_record
+from ansible_collections.gxtax.ops.plugins.module_utils.report_archive import ReportArchive, new_run_id
+
+PLATFORM_GROUPS = ("publicity", "avrecord")
+
+
+def _collection_version():
+    """Version from galaxy.yml, read without a YAML parser (one key, one line)."""
+    path = os.path.join(os.path.dirname(__file__), "..", "..", "galaxy.yml")
+    try:
+        with open(path, encoding="utf-8") as handle:
+            for line in handle:
+                if line.startswith("version:"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return "unknown"
+
+
+class CallbackModule(CallbackBase):
+    CALLBACK_VERSION = 2.0
+    CALLBACK_TYPE = "aggregate"
+    CALLBACK_NAME = "gxtax.ops.inspection_report"
+    CALLBACK_NEEDS_ENABLED = True
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._kind = None
+        self._title = None
+        self._playbook_dir = None
+        self._extra_vars = {}
+        self._started = None
+        self._records = []
+        self._hosts = {}
+
+    # -- collection ---------------------------------------------------------
+    def v2_playbook_on_start(self, playbook):
+        self._playbook_dir = os.path.dirname(os.path.abspath(playbook._file_name))
+        self._started = datetime.datetime.now()
+
+    def v2_playbook_on_play_start(self, play):
+        play_vars = play.vars or {}
+        if play_vars.get("gxtax_report_kind") and not self._kind:
+            self._kind = str(play_vars["gxtax_report_kind"])
+            self._title = str(play_vars.get("gxtax_report_title") or "系统巡检报告")
+            self._extra_vars = dict(play.get_variable_manager().extra_vars)
+        if self._kind:
+            for host in play.get_variable_manager()._inventory.get_hosts(play.hosts):
+                self._host(host)
+
+    def _host(self, host):
+        name = host.get_name()
+        if name not in self._hosts:
+            groups = {g.get_name() for g in host.get_groups()}
+            self._hosts[name] = {
+                "state": "ok",
+                "platforms": sorted(groups.intersection(PLATFORM_GROUPS)),
+                "message": "",
+            }
+        return self._hosts[name]
+
+    def _collect(self, result, payload=None):
+        payload = result._result if payload is None else payload
+        host = result._host.get_name()
+        for item in payload.get("results") or []:
+            if isinstance(item, dict):
+                self._collect(result, item)
+        for record in payload.get("records") or []:
+            self._records.append(self._checked(record, host, result._task.get_name()))
+
+    @staticmethod
+    def _checked(record, host, task):
+        """Keep a well-formed record; turn anything else into an error record."""
+        if isinstance(record, dict) and set(FIELDS) <= set(record) and record["status"] in STATUSES:
+            return {field: record[field] for field in FIELDS}
+        return make_record("INSP-11", "记录格式错误（任务 %s）" % task, host, "error",
+                           detail="检查模块返回的记录不符合统一记录格式，已忽略其内容。",
+                           direction="检查该任务所用模块的版本与记录格式", consequence="该项检查结果缺失")
+
+    def v2_runner_on_ok(self, result):
+        if self._kind:
+            self._host(result._host)
+            self._collect(result)
+
+    def v2_runner_on_failed(self, result, ignore_errors=False):
+        if not self._kind:
+            return
+        host = self._host(result._host)
+        self._collect(result)
+        if not ignore_errors:
+            host["state"] = "failed"
+            host["message"] = "任务“%s”失败：%s" % (result._task.get_name(),
+                                                 str(result._result.get("msg", ""))[:300])
+
+    def v2_runner_on_unreachable(self, result):
+        if not self._kind:
+            return
+        host = self._host(result._host)
+        host["state"] = "unreachable"
+        host["message"] = str(result._result.get("msg", ""))[:300]
+
+    # -- output -------------------------------------------------------------
+    def _archive_root(self):
+        root = self.get_option("archive_root")
+        if root:
+            return root
+        project = os.path.dirname(self._playbook_dir) if self._playbook_dir else os.getcwd()
+        return os.path.join(project, "reports")
+
+    def _meta(self, run_id, ended):
+        extra = self._extra_vars
+        inventory = context.CLIARGS.get("inventory") or []
+        return {
+            "run_id": run_id,
+            "kind": self._kind,
+            "title": self._title,
+            "inventory": ", ".join(os.path.relpath(i) if os.path.exists(i) else i for i in inventory),
+            "limit": context.CLIARGS.get("subset") or "",
+            "operator": extra.get("awx_user_name") or os.environ.get("SUDO_USER") or getpass.getuser(),
+            "started": self._started.isoformat(timespec="seconds"),
+            "ended": ended.isoformat(timespec="seconds"),
+            "ansible_version": ansible_version,
+            "gxtax_ops_version": _collection_version(),
+            "awx_job_id": str(extra.get("awx_job_id") or extra.get("tower_job_id") or ""),
+        }
+
+    def v2_playbook_on_stats(self, stats):
+        if not self._kind:
+            return
+        ended = datetime.datetime.now()
+        run_id = new_run_id(self._started)
+        report = build_report(self._records, self._hosts, self._meta(run_id, ended))
+        files = {
+            "report.json": json.dumps(report, ensure_ascii=False, indent=1, sort_keys=True,
+                                      default=str).encode("utf-8"),
+            "report.html": render_html(report).encode("utf-8"),
+            "summary.txt": render_summary(report).encode("utf-8"),
+        }
+        archive = ReportArchive(self._archive_root())
+        entry = archive.store(self._kind, files, when=self._started, run_id=run_id,
+                              meta={"overall_status": report["overall_status"],
+                                    "counts": report["counts"], "title": self._title})
+        path = os.path.join(archive.root, entry["path"], "report.html")
+        self._display.display("gxtax.ops report: %s" % path)

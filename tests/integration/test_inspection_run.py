@@ -1,0 +1,90 @@
+"""Real runs of the inspection playbook on this machine: ansible-playbook from the
+checkout, ansible-runner with its own callbacks forced, and make's bad-input paths."""
+
+import json
+import os
+import pathlib
+import subprocess
+import sys
+
+import ansible_runner
+import jsonschema
+
+from ansible_collections.gxtax.ops.plugins.module_utils.report_archive import ReportArchive
+
+ROOT = pathlib.Path(__file__).resolve().parents[2]
+BIN = pathlib.Path(sys.executable).parent
+SCHEMA = json.loads((ROOT / "schemas" / "inspection-record.schema.json").read_text(encoding="utf-8"))
+
+
+def _env(**extra):
+    env = dict(os.environ, PATH="%s:%s" % (BIN, os.environ["PATH"]), **extra)
+    env.pop("ANSIBLE_CONFIG", None)
+    return env
+
+
+def _only_report(root):
+    archive = ReportArchive(root)
+    entries = archive.entries()
+    assert len(entries) == 1, entries
+    assert archive.verify() == []
+    run_dir = pathlib.Path(archive.root) / entries[0]["path"]
+    return entries[0], json.loads((run_dir / "report.json").read_text(encoding="utf-8")), run_dir
+
+
+def _assert_host_records(report):
+    assert report["hosts"]["localhost"]["state"] == "ok"
+    records = [r for r in report["records"] if r["host"] == "localhost"]
+    assert {r["requirement_id"] for r in records} == {"INSP-01"}
+    assert any(r["item"] == "CPU使用率" for r in records)
+    for record in records:
+        jsonschema.validate(record, SCHEMA)
+
+
+def test_ansible_playbook_from_checkout_writes_report(tmp_path):
+    proc = subprocess.run([str(BIN / "ansible-playbook"), "playbooks/inspection.yml",
+                           "-e", "gxtax_inspection_sample_seconds=0.2"],
+                          cwd=ROOT, env=_env(GXTAX_REPORT_ROOT=str(tmp_path)),
+                          capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    entry, report, run_dir = _only_report(tmp_path)
+    assert "gxtax.ops report: %s" % (run_dir / "report.html") in proc.stdout
+    assert entry["kind"] == "inspection" and report["meta"]["inventory"] == "inventories/local"
+    _assert_host_records(report)
+    assert "巡检结论" in (run_dir / "report.html").read_text(encoding="utf-8")
+
+
+def test_ansible_runner_still_loads_the_report_callback_by_fqcn(tmp_path):
+    result = ansible_runner.run(
+        private_data_dir=str(tmp_path / "runner"), project_dir=str(ROOT),
+        playbook="playbooks/inspection.yml", inventory=str(ROOT / "inventories" / "local"),
+        extravars={"gxtax_inspection_sample_seconds": 0.2},
+        envvars={"GXTAX_REPORT_ROOT": str(tmp_path / "reports"), "PATH": _env()["PATH"]},
+        quiet=True, timeout=300)
+    stdout = result.stdout.read()
+    assert result.rc == 0, stdout
+    # Runner's own event callback ran too: the runner API saw the task events.
+    assert any(e.get("event") == "runner_on_ok" for e in result.events)
+    _entry, report, _run_dir = _only_report(tmp_path / "reports")
+    _assert_host_records(report)
+
+
+def _make(*args, **env):
+    return subprocess.run(["make", "--no-print-directory", *args], cwd=ROOT, env=_env(**env),
+                          capture_output=True, text=True, timeout=120)
+
+
+def test_make_inspect_refuses_a_missing_inventory():
+    proc = _make("inspect", "INVENTORY=inventories/does-not-exist")
+    assert proc.returncode == 2
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1 and "inventory 'inventories/does-not-exist' does not exist" in lines[0]
+
+
+def test_make_inspect_without_python3_venv_says_so(tmp_path):
+    fake = ROOT / "tests" / "fixtures" / "python-without-ensurepip"
+    proc = _make("inspect", "PYTHON=%s" % fake, "VENV=%s" % (tmp_path / "venv"))
+    assert proc.returncode == 2
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1 and "install python3-venv" in lines[0]
+    assert not (tmp_path / "venv").exists()

@@ -1,0 +1,85 @@
+"""Inspection report building and rendering, from plain records."""
+
+import json
+import pathlib
+import re
+
+import jsonschema
+
+from ansible_collections.gxtax.ops.plugins.module_utils.inspection_report import (
+    build_report,
+    conclusion,
+    render_html,
+    render_summary,
+)
+from ansible_collections.gxtax.ops.plugins.module_utils.records import make_record
+
+SCHEMA = json.loads((pathlib.Path(__file__).parents[2] / "schemas" / "inspection-record.schema.json")
+                    .read_text(encoding="utf-8"))
+META = {"run_id": "20261127T083000-abcdef", "started": "2026-11-27T08:30:00",
+        "ended": "2026-11-27T08:31:00", "inventory": "inventories/production"}
+
+
+def _ok(host, req="INSP-01", item="CPU使用率"):
+    return make_record(req, item, host, "ok", 12.0, "%", {"warning": 80, "critical": 90}, "正常。")
+
+
+def _bad(host, status="critical", item="文件系统 /u01 空间使用率"):
+    return make_record("INSP-01", item, host, status, 95.0, "%", {"warning": 80, "critical": 90},
+                       "使用率超过阈值。", direction="清理过期日志或扩容", consequence="写满后业务中断")
+
+
+HOSTS = {"db01": {"state": "ok", "platforms": ["publicity"], "message": ""},
+         "wls01": {"state": "ok", "platforms": ["publicity"], "message": ""}}
+
+
+def test_abnormal_records_come_first():
+    report = build_report([_ok("db01"), _bad("wls01", "warning"), _bad("db01")], HOSTS, META)
+    assert [r["status"] for r in report["records"]] == ["critical", "warning", "ok"]
+    assert report["overall_status"] == "critical"
+    assert report["counts"]["critical"] == 1 and report["counts"]["ok"] == 1
+
+
+def test_conclusion_all_normal_uses_contract_wording():
+    text = conclusion([_ok("db01"), _ok("wls01")], HOSTS)
+    assert text.startswith("通过本次巡检，")
+    assert "服务器CPU利用率、内存使用率、磁盘空间利用率、I/O使用率均正常" in text
+
+
+def test_conclusion_names_abnormal_items_and_missing_hosts():
+    hosts = dict(HOSTS, app03={"state": "unreachable", "platforms": [], "message": "timeout"})
+    text = conclusion([_ok("db01"), _bad("wls01")], hosts)
+    assert text.startswith("本次巡检发现异常")
+    assert "wls01 文件系统 /u01 空间使用率" in text
+    assert "1台主机未完成巡检（app03）" in text
+
+
+def test_unreachable_host_without_records_is_listed():
+    hosts = dict(HOSTS, app03={"state": "unreachable", "platforms": ["avrecord"], "message": "no route"})
+    report = build_report([_ok("db01")], hosts, META)
+    assert report["platforms"]["avrecord"] == ["app03"]
+    page = render_html(report)
+    assert "app03" in page and "无法连接" in page
+
+
+def test_html_is_self_contained_and_escaped():
+    record = _bad("db01", item="表空间 <script>alert(1)</script>")
+    page = render_html(build_report([record], HOSTS, META))
+    assert "<script" not in page
+    assert "&lt;script&gt;" in page
+    assert not re.search(r"(src|href)\s*=|@import|url\(|https?://", page)
+    assert '<html lang="zh-CN">' in page and "巡检结论" in page and "排查方向" in page
+
+
+def test_report_records_validate_and_summary_counts():
+    report = build_report([_ok("db01"), _bad("wls01")], HOSTS, META)
+    for record in report["records"]:
+        jsonschema.validate(record, SCHEMA)
+    summary = render_summary(report)
+    assert "严重 1" in summary and "正常 1" in summary and "总体状态: 严重" in summary
+
+
+def test_no_records_is_an_error_report_not_a_clean_one():
+    report = build_report([], {"db01": {"state": "failed", "platforms": [], "message": "x"}}, META)
+    assert report["overall_status"] == "error"
+    assert "未完成巡检" in report["conclusion"]
