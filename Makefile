@@ -11,10 +11,14 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 # Debian packages the test harness needs on the control machine.
 TEST_DEBS := debootstrap systemd-container dpkg-dev iproute2 openssh-client util-linux
-# Files whose code runs on managed hosts: must stay valid on Python 3.7 (Kylin V10).
-TARGET_PY := plugins/modules/host_metrics.py plugins/module_utils/host_metrics.py plugins/module_utils/records.py
+# Code runs on managed hosts, which must stay valid on Python 3.7 (Kylin V10),
+# unless listed here as control-node only (delegate_to: localhost, callbacks).
+CONTROLLER_PY := plugins/module_utils/report_archive.py plugins/module_utils/inspection_report.py
+TARGET_PY = $(filter-out $(CONTROLLER_PY),$(wildcard plugins/modules/*.py plugins/module_utils/*.py))
+# Tools run with the virtualenv first on PATH, as ansible-lint expects.
+export PATH := $(abspath $(BIN)):$(PATH)
 
-.PHONY: help inspect test lint unit integration bench venv test-debs verify-reports clean
+.PHONY: help inspect test lint unit integration bench venv constraints test-debs verify-reports clean
 
 help:
 	@echo "make inspect   create .venv, install, inspect $(INVENTORY), print the report path"
@@ -29,7 +33,7 @@ ifneq ($(filter inspect,$(MAKECMDGOALS)),)
   endif
 endif
 ifeq ($(wildcard $(STAMP)),)
-  ifneq ($(filter-out help clean test-debs,$(or $(MAKECMDGOALS),help)),)
+  ifneq ($(filter-out help clean test-debs constraints,$(or $(MAKECMDGOALS),help)),)
     ifeq ($(shell command -v $(PYTHON)),)
       $(error $(PYTHON) not found: install Python >= 3.11)
     endif
@@ -42,11 +46,20 @@ ifeq ($(wildcard $(STAMP)),)
   endif
 endif
 
-$(STAMP): requirements/controller.txt requirements/dev.txt
+$(STAMP): requirements/controller.txt requirements/dev.txt requirements/constraints.txt
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip==25.3
-	$(BIN)/python -m pip install --quiet -r requirements/dev.txt
+	$(BIN)/python -m pip install --quiet -r requirements/dev.txt -c requirements/constraints.txt
 	@touch $@
+
+# Re-pin the whole dependency tree after changing a direct pin.
+constraints:
+	rm -rf $(VENV).pin && $(PYTHON) -m venv $(VENV).pin
+	$(VENV).pin/bin/python -m pip install --quiet -r requirements/dev.txt
+	{ echo "# Full pinned set (pip freeze of requirements/dev.txt); regenerate with"; \
+	  echo "# 'make constraints' after changing a direct pin."; \
+	  $(VENV).pin/bin/python -m pip freeze --all --exclude pip --exclude setuptools; } > requirements/constraints.txt
+	rm -rf $(VENV).pin
 
 venv: $(STAMP)
 

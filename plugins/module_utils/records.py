@@ -12,8 +12,10 @@ __metaclass__ = type
 
 STATUSES = ("ok", "warning", "critical", "error", "skipped")
 
-# Worst first: reports sort by this, and a host's overall state is its worst record.
-SEVERITY = {"critical": 0, "error": 1, "warning": 2, "skipped": 3, "ok": 4}
+# Worst first: reports sort by this, and a host's overall state is its worst
+# record. A skipped item (no swap configured, say) says nothing bad, so it
+# ranks after ok: ok + skipped is ok, only skipped alone is skipped.
+SEVERITY = {"critical": 0, "error": 1, "warning": 2, "ok": 3, "skipped": 4}
 
 FIELDS = (
     "requirement_id", "item", "host", "status", "value", "unit",

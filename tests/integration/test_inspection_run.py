@@ -55,6 +55,7 @@ def test_ansible_playbook_from_checkout_writes_report(tmp_path):
 
 
 def test_ansible_runner_still_loads_the_report_callback_by_fqcn(tmp_path):
+    (tmp_path / "runner").mkdir()
     result = ansible_runner.run(
         private_data_dir=str(tmp_path / "runner"), project_dir=str(ROOT),
         playbook="playbooks/inspection.yml", inventory=str(ROOT / "inventories" / "local"),

@@ -47,6 +47,8 @@ def test_worst_orders_critical_over_error_over_warning():
     assert worst(records) == "critical"
     assert worst(records[:3]) == "error"
     assert worst([]) == "ok"
+    assert worst([{"status": "ok"}, {"status": "skipped"}]) == "ok"
+    assert worst([{"status": "skipped"}]) == "skipped"
 
 
 def test_hardening_control_id_is_a_valid_requirement_id():
