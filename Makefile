@@ -18,12 +18,12 @@ TARGET_PY = $(filter-out $(CONTROLLER_PY),$(wildcard plugins/modules/*.py plugin
 # Tools run with the virtualenv first on PATH, as ansible-lint expects.
 export PATH := $(abspath $(BIN)):$(PATH)
 
-.PHONY: help inspect test lint unit integration bench venv constraints test-debs verify-reports clean
+.PHONY: help inspect test lint unit integration molecule bench venv constraints test-debs verify-reports clean
 
 help:
 	@echo "make inspect   create .venv, install, inspect $(INVENTORY), print the report path"
 	@echo "make test      install what the tests need, then lint, unit and integration tests"
-	@echo "make lint | unit | integration | bench | verify-reports | clean"
+	@echo "make lint | unit | integration | molecule | bench | verify-reports | constraints | clean"
 
 # Bad input stops here, at parse time, with one line and status 2 — before
 # pip or ansible could fail deep inside with a page of traceback.
@@ -88,8 +88,17 @@ unit: $(STAMP)
 integration: $(STAMP) test-debs
 	$(BIN)/pytest -q tests/integration
 
+# Every role's Molecule scenarios, on harness hosts (delegated driver).
+molecule: $(STAMP) test-debs
+	@for scenario in roles/*/molecule/*/; do \
+	  role=$${scenario%%/molecule/*}; name=$$(basename $$scenario); \
+	  echo "== molecule $$role ($$name)"; \
+	  (cd $$role && molecule test --scenario-name $$name) || exit 1; \
+	done
+
 test: $(STAMP) test-debs lint
 	$(BIN)/pytest tests/unit tests/integration
+	@$(MAKE) --no-print-directory molecule
 
 bench: $(STAMP)
 	@for b in bench/*.py; do echo "== $$b"; $(BIN)/python $$b; done

@@ -89,3 +89,30 @@ def test_make_inspect_without_python3_venv_says_so(tmp_path):
     lines = proc.stderr.strip().splitlines()
     assert len(lines) == 1 and "install python3-venv" in lines[0]
     assert not (tmp_path / "venv").exists()
+
+
+def test_inspection_over_ssh_lists_unreachable_hosts(plain_hosts, tmp_path):
+    """Three harness hosts over SSH plus one address on the test bridge where no host
+    answers: the report has records for the three and lists the fourth as unreachable."""
+    names = [h.name for h in plain_hosts.hosts]
+    inventory = tmp_path / "hosts.yml"
+    plain_hosts.write_inventory(inventory, groups={"publicity": names[:2], "avrecord": names[2:]})
+    ghost = tmp_path / "ghost.yml"
+    ghost.write_text("all:\n  hosts:\n    gxt-ghost:\n      ansible_host: 10.231.0.250\n"
+                     "      ansible_user: root\n      ansible_ssh_common_args: -o ConnectTimeout=3\n",
+                     encoding="utf-8")
+    proc = subprocess.run([str(BIN / "ansible-playbook"), "-i", str(inventory), "-i", str(ghost),
+                           "playbooks/inspection.yml", "-e", "gxtax_inspection_sample_seconds=0.2",
+                           "-e", '{"gxtax_inspection_expected_ports": [22]}'],
+                          cwd=ROOT, env=_env(GXTAX_REPORT_ROOT=str(tmp_path / "reports")),
+                          capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 4, proc.stdout + proc.stderr  # 4: some host unreachable
+    _entry, report, run_dir = _only_report(tmp_path / "reports")
+    assert report["hosts"]["gxt-ghost"]["state"] == "unreachable"
+    assert report["platforms"]["publicity"] == names[:2]
+    for name in names:
+        assert report["hosts"][name]["state"] == "ok"
+        mine = [r for r in report["records"] if r["host"] == name]
+        assert any(r["item"] == "监听端口 22" and r["status"] == "ok" for r in mine), mine
+    assert "1台主机未完成巡检（gxt-ghost）" in report["conclusion"]
+    assert "无法连接" in (run_dir / "report.html").read_text(encoding="utf-8")
