@@ -70,7 +70,8 @@ inspect: $(STAMP)
 
 # Install the harness's Debian packages once (root on a fresh CI machine).
 test-debs:
-	@missing=$$(for p in $(TEST_DEBS); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
+	@missing=$$(for p in $(TEST_DEBS); do \
+	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'ok installed' || echo $$p; done); \
 	if [ -n "$$missing" ]; then \
 	  if [ "$$(id -u)" != 0 ]; then echo "make: missing Debian packages ($$missing); run as root" >&2; exit 2; fi; \
 	  echo "installing: $$missing"; \
