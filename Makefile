@@ -13,7 +13,8 @@ STAMP := $(VENV)/.installed
 TEST_DEBS := debootstrap systemd-container dpkg-dev iproute2 openssh-client util-linux
 # Code runs on managed hosts, which must stay valid on Python 3.7 (Kylin V10),
 # unless listed here as control-node only (delegate_to: localhost, callbacks).
-CONTROLLER_PY := plugins/module_utils/report_archive.py plugins/module_utils/inspection_report.py
+CONTROLLER_PY := plugins/module_utils/report_archive.py plugins/module_utils/inspection_report.py \
+  plugins/module_utils/inspection_html.py
 TARGET_PY = $(filter-out $(CONTROLLER_PY),$(wildcard plugins/modules/*.py plugins/module_utils/*.py))
 # Tools run with the virtualenv first on PATH, as ansible-lint expects.
 export PATH := $(abspath $(BIN)):$(PATH)
@@ -74,7 +75,7 @@ test-debs:
 	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'ok installed' || echo $$p; done); \
 	if [ -n "$$missing" ]; then \
 	  if [ "$$(id -u)" != 0 ]; then echo "make: missing Debian packages ($$missing); run as root" >&2; exit 2; fi; \
-	  echo "installing: $$missing"; \
+	  echo "installing:" $$missing; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
 	fi
 

@@ -34,6 +34,20 @@ options:
     ini:
       - section: gxtax_report
         key: archive_root
+  formats:
+    description:
+      - Human-readable files to write beside C(report.json), which is always written because
+        the archive, the storage trend and the monthly aggregation read it.
+      - C(html) is C(report.html), C(txt) is C(summary.txt).
+    type: list
+    elements: str
+    choices: [html, txt]
+    default: [html, txt]
+    env:
+      - name: GXTAX_REPORT_FORMATS
+    ini:
+      - section: gxtax_report
+        key: formats
 """
 
 import datetime
@@ -44,9 +58,9 @@ import os
 from ansible import context
 from ansible.module_utils.ansible_release import __version__ as ansible_version
 from ansible.plugins.callback import CallbackBase
+from ansible_collections.gxtax.ops.plugins.module_utils.inspection_html import render_html
 from ansible_collections.gxtax.ops.plugins.module_utils.inspection_report import (
     build_report,
-    render_html,
     render_summary,
 )
 from ansible_collections.gxtax.ops.plugins.module_utils.records import FIELDS, STATUSES, make_record
@@ -116,8 +130,17 @@ class CallbackModule(CallbackBase):
         for item in payload.get("results") or []:
             if isinstance(item, dict):
                 self._collect(result, item)
-        for record in payload.get("records") or []:
-            self._records.append(self._checked(record, host, result._task.get_name()))
+        for raw in payload.get("records") or []:
+            record = self._checked(raw, host, result._task.get_name())
+            self._records.append(record)
+            if record["host"] not in self._hosts:
+                # A record about something other than an inventory host (a URL, a
+                # listener checked from the control node): list it under the
+                # platforms of the host whose task measured it.
+                self._hosts[record["host"]] = {
+                    "state": "ok", "message": "由 %s 的任务检查" % host,
+                    "platforms": list(self._hosts[host]["platforms"]),
+                }
 
     @staticmethod
     def _checked(record, host, task):
@@ -181,15 +204,16 @@ class CallbackModule(CallbackBase):
         ended = datetime.datetime.now()
         run_id = new_run_id(self._started)
         report = build_report(self._records, self._hosts, self._meta(run_id, ended))
-        files = {
-            "report.json": json.dumps(report, ensure_ascii=False, indent=1, sort_keys=True,
-                                      default=str).encode("utf-8"),
-            "report.html": render_html(report).encode("utf-8"),
-            "summary.txt": render_summary(report).encode("utf-8"),
-        }
+        formats = self.get_option("formats") or []
+        files = {"report.json": json.dumps(report, ensure_ascii=False, indent=1, sort_keys=True,
+                                           default=str).encode("utf-8")}
+        if "html" in formats:
+            files["report.html"] = render_html(report).encode("utf-8")
+        if "txt" in formats:
+            files["summary.txt"] = render_summary(report).encode("utf-8")
         archive = ReportArchive(self._archive_root())
         entry = archive.store(self._kind, files, when=self._started, run_id=run_id,
                               meta={"overall_status": report["overall_status"],
                                     "counts": report["counts"], "title": self._title})
-        path = os.path.join(archive.root, entry["path"], "report.html")
-        self._display.display("gxtax.ops report: %s" % path)
+        main_file = "report.html" if "report.html" in files else "report.json"
+        self._display.display("gxtax.ops report: %s" % os.path.join(archive.root, entry["path"], main_file))

@@ -6,10 +6,10 @@ import re
 
 import jsonschema
 
+from ansible_collections.gxtax.ops.plugins.module_utils.inspection_html import render_html, threshold_text
 from ansible_collections.gxtax.ops.plugins.module_utils.inspection_report import (
     build_report,
     conclusion,
-    render_html,
     render_summary,
 )
 from ansible_collections.gxtax.ops.plugins.module_utils.records import make_record
@@ -83,3 +83,46 @@ def test_no_records_is_an_error_report_not_a_clean_one():
     report = build_report([], {"db01": {"state": "failed", "platforms": [], "message": "x"}}, META)
     assert report["overall_status"] == "error"
     assert "未完成巡检" in report["conclusion"]
+
+
+def _info(host, field, value):
+    return make_record("INSP-14", "基本信息 " + field, host, "ok", value)
+
+
+def test_basic_information_is_a_sheet_not_a_check():
+    records = [_ok("db01"), _info("db01", "操作系统", "Kylin V10"), _info("db01", "IP地址", "192.0.2.11")]
+    report = build_report(records, HOSTS, META)
+    assert report["counts"]["ok"] == 1  # the two INSP-14 records are not counted as checks
+    page = render_html(report)
+    assert "<th>基本信息</th>" in page and "Kylin V10" in page and "192.0.2.11" in page
+
+
+def test_sections_without_records_say_not_configured():
+    report = build_report([_ok("db01")], HOSTS, META)
+    by_title = {s["title"]: s for s in report["sections"]}
+    assert by_title["主机与操作系统"]["configured"] is True
+    assert by_title["数据库（Oracle）"]["configured"] is False
+    page = render_html(report)
+    assert page.count("<td>未配置") == 3  # Oracle, WebLogic, application
+
+
+def test_unreachable_host_makes_an_all_ok_run_an_error():
+    hosts = dict(HOSTS, app03={"state": "unreachable", "platforms": [], "message": "x"})
+    assert build_report([_ok("db01")], hosts, META)["overall_status"] == "error"
+    assert build_report([_ok("db01")], HOSTS, META)["overall_status"] == "ok"
+
+
+def test_threshold_text():
+    assert threshold_text({"warning": 80, "critical": 90}) == "警告≥80 / 严重≥90"
+    assert threshold_text({"warning": None, "critical": 90}) == "严重≥90"
+    assert threshold_text({"expect_status": 200}) == "expect_status: 200"
+    assert threshold_text(None) == ""
+
+
+def test_html_names_every_host_under_its_platform():
+    hosts = {"db01": {"state": "ok", "platforms": ["publicity"], "message": ""},
+             "nas01": {"state": "ok", "platforms": ["avrecord"], "message": ""}}
+    page = render_html(build_report([_ok("db01"), _bad("nas01")], hosts, META))
+    publicity = page.index("平台：publicity")
+    avrecord = page.index("平台：avrecord")
+    assert avrecord < page.index("<h4>nas01") < publicity < page.index("<h4>db01")
