@@ -247,6 +247,35 @@ class Harness:
         log.info("reset %s in %.2fs", hs.name, time.monotonic() - started)
         return self.host(hs.name)
 
+    def power_off(self, host) -> None:
+        """Kill every process of the host at once, as a crash or power cut would.
+
+        The host stays down (unreachable) until reset(); teardown still removes it.
+        """
+        self._stop(self._hs(host))
+
+    def mount_filesystem(self, host, mountpoint: str, size_mb: int, fill_pct: float) -> None:
+        """Mount a fresh ext4 filesystem of size_mb at mountpoint inside a plain host and fill it.
+
+        Lets a test put one filesystem above a threshold without touching the
+        machine's own disks. The loop device is released when the host stops.
+        """
+        hs = self._hs(host)
+        if hs.flavour != "plain" or hs.pid is None:
+            raise HarnessError(f"{hs.name}: mount_filesystem needs a running plain host")
+        image_file = self.dir / f"{hs.name}-fs-{size_mb}m.img"
+        run(["truncate", "-s", f"{size_mb}M", str(image_file)])
+        run(["mkfs.ext4", "-q", "-F", "-m", "0", str(image_file)])
+        target = Path(hs.root) / mountpoint.lstrip("/")
+        enter = ["nsenter", "--target", str(hs.pid), "--mount", "--"]
+        run([*enter, "mkdir", "-p", str(target)])
+        run([*enter, "mount", "-o", "loop", str(image_file), str(target)])
+        res = run([*enter, "df", "--output=size,avail", "-k", str(target)])
+        size_kb, avail_kb = (int(v) for v in res.stdout.split()[-2:])
+        want_used_kb = int(size_kb * fill_pct / 100)
+        fill_kb = max(0, want_used_kb - (size_kb - avail_kb))
+        run([*enter, "fallocate", "-l", f"{fill_kb}K", str(target / "fill")])
+
     def _stop(self, hs: HostState) -> None:
         if hs.flavour == "plain":
             survivors = plain.stop(hs)
