@@ -36,7 +36,7 @@ def synthetic_raw():
         "diskstats_before": before, "diskstats_after": after, "interval": 1.0,
         "mounts": mounts, "statvfs": statvfs, "uptime": "86400.00 100000.00\n",
         "pid_stats": ["%d (oracle) S 1 1 1 0" % pid for pid in range(2000)],
-        "tcp": "", "tcp6": "",
+        "tcp": "", "tcp6": "", "clock_attempts": [],
     }
 
 

@@ -63,7 +63,7 @@ from ansible_collections.gxtax.ops.plugins.module_utils.inspection_report import
     build_report,
     render_summary,
 )
-from ansible_collections.gxtax.ops.plugins.module_utils.records import FIELDS, STATUSES, make_record
+from ansible_collections.gxtax.ops.plugins.module_utils.records import make_record, normalise, record_problems
 from ansible_collections.gxtax.ops.plugins.module_utils.report_archive import ReportArchive, new_run_id
 
 PLATFORM_GROUPS = ("publicity", "avrecord")
@@ -145,10 +145,11 @@ class CallbackModule(CallbackBase):
     @staticmethod
     def _checked(record, host, task):
         """Keep a well-formed record; turn anything else into an error record."""
-        if isinstance(record, dict) and set(FIELDS) <= set(record) and record["status"] in STATUSES:
-            return {field: record[field] for field in FIELDS}
+        problems = record_problems(record)
+        if not problems:
+            return normalise(record)
         return make_record("INSP-11", "记录格式错误（任务 %s）" % task, host, "error",
-                           detail="检查模块返回的记录不符合统一记录格式，已忽略其内容。",
+                           detail="检查模块返回的记录不符合统一记录格式：%s" % "；".join(problems)[:300],
                            direction="检查该任务所用模块的版本与记录格式", consequence="该项检查结果缺失")
 
     def v2_runner_on_ok(self, result):

@@ -33,6 +33,10 @@ DEFAULT_THRESHOLDS = {
     "io_await_warning": 20, "io_await_critical": 50,  # ms; Oracle expects single-block reads < 20 ms
     "load_per_cpu_warning": 1.5, "load_per_cpu_critical": 3.0,  # 5-minute load / online CPUs
     "zombie_warning": 5, "zombie_critical": 50,
+    # ms, absolute. A healthy NTP client on a LAN holds a few ms, so 100 ms means the sync is
+    # degraded; from 1 s on, log and audit timestamps (second resolution) of one request are out
+    # of order across database and application hosts, and time-window extraction jobs miss rows.
+    "clock_offset_warning_ms": 100, "clock_offset_critical_ms": 1000,
 }
 PERCENT_THRESHOLDS = ("cpu", "memory", "swap", "filesystem", "inode", "io_util")
 
@@ -350,6 +354,275 @@ def listening_ports(tcp_text, tcp6_text="", byteorder=sys.byteorder):
             "sockets": [{"port": p, "address": a} for p, a in sorted(sockets)]}
 
 
+# ---------------------------------------------------------------- clock synchronisation
+
+# Tried in this order, stopping at the first that answers: the daemons' own tools know the
+# offset; timedatectl and ntpstat only know "synchronised or not" (the kernel's flag).
+CLOCK_COMMANDS = (
+    ("chronyc", ["chronyc", "-n", "tracking"]),
+    ("ntpq", ["ntpq", "-pn"]),
+    ("timedatectl", ["timedatectl", "show", "-p", "NTP", "-p", "NTPSynchronized"]),
+    ("timedatectl-status", ["timedatectl", "status"]),  # systemd < 239 has no `show`
+    ("ntpstat", ["ntpstat"]),
+)
+
+
+def _first_line(text):
+    lines = [line.strip() for line in (text or "").splitlines() if line.strip()]
+    return lines[0] if lines else ""
+
+
+def parse_chronyc_tracking(text):
+    """chronyc -n tracking -> synchronized, offset_ms (local minus reference), reference, stratum."""
+    fields = {}
+    for line in text.splitlines():
+        key, sep, value = line.partition(":")
+        if sep:
+            fields[key.strip()] = value.strip()
+    if "Leap status" not in fields or "System time" not in fields:
+        raise ValueError("no 'Leap status' / 'System time' in chronyc tracking output")
+    match = re.match(r"([-+]?[0-9.]+)\s+seconds\s+(fast|slow)", fields["System time"])
+    if not match:
+        raise ValueError("cannot read System time %r" % fields["System time"])
+    offset = float(match.group(1)) * 1000.0 * (1 if match.group(2) == "fast" else -1)
+    reference = fields.get("Reference ID", "")
+    ref = re.search(r"\((.*)\)", reference)
+    return {
+        "synchronized": fields["Leap status"] != "Not synchronised",
+        "offset_ms": round(offset, 3),
+        "reference": (ref.group(1) if ref else reference) or None,
+        "stratum": int(fields["Stratum"]) if fields.get("Stratum", "").isdigit() else None,
+    }
+
+
+def parse_ntpq_peers(text):
+    """ntpq -pn -> synchronized (a peer marked * or o), offset_ms of that peer, reference.
+
+    ntpq prints the peer's offset relative to this host (positive: the server is ahead),
+    so local minus reference is its negation.
+    """
+    lines = text.splitlines()
+    if not any(line.split()[:1] == ["remote"] for line in lines):
+        raise ValueError("no peer table in ntpq output")
+    for index, line in enumerate(lines):
+        if line[:1] in ("*", "o"):
+            fields = line[1:].split()
+            if len(fields) == 1 and index + 1 < len(lines):  # a long IPv6 address wraps the row
+                fields += lines[index + 1].split()
+            offset = float(fields[8]) if len(fields) > 8 else None
+            return {"synchronized": True, "offset_ms": -offset if offset is not None else None,
+                    "reference": fields[0], "stratum": int(fields[2]) if fields[2].isdigit() else None}
+    return {"synchronized": False, "offset_ms": None, "reference": None, "stratum": None}
+
+
+def parse_timedatectl(text):
+    """timedatectl show (NTP=, NTPSynchronized=) or timedatectl status, in any systemd version.
+
+    ntp_service: whether systemd's own NTP client is enabled (None if not said).
+    """
+    values = {}
+    for line in text.splitlines():
+        for sep in ("=", ":"):
+            key, found, value = line.partition(sep)
+            if found:
+                values[key.strip()] = value.strip()
+                break
+    synced = (values.get("NTPSynchronized") or values.get("System clock synchronized")
+              or values.get("NTP synchronized"))
+    if synced not in ("yes", "no"):
+        raise ValueError("timedatectl did not say whether the clock is synchronised")
+    service = values.get("NTP") or values.get("NTP service") or values.get("NTP enabled")
+    return {"synchronized": synced == "yes",
+            "ntp_service": {"yes": True, "active": True, "no": False, "inactive": False}.get(service)}
+
+
+def _state(service, synchronized):
+    return {"service": service, "synchronized": synchronized, "offset_ms": None, "reference": None,
+            "stratum": None}
+
+
+def _chronyc(rc, stdout, stderr):
+    if rc != 0:  # 506 Cannot talk to daemon: chronyd not running
+        return None
+    answer = parse_chronyc_tracking(stdout)
+    answer["service"] = "chronyd"
+    return answer
+
+
+def _ntpq(rc, stdout, stderr):
+    if "No association ID" in stdout + stderr:  # ntpd runs without any server configured
+        return _state("ntpd", False)
+    if rc != 0 or "remote" not in stdout:  # ntpq says "Socket error" with exit 0
+        return None
+    answer = parse_ntpq_peers(stdout)
+    answer["service"] = "ntpd"
+    return answer
+
+
+def _timedatectl(rc, stdout, stderr, service="systemd-timesyncd"):
+    if rc != 0:
+        return None
+    state = parse_timedatectl(stdout)
+    if state["ntp_service"]:
+        return _state(service, state["synchronized"])
+    if state["synchronized"]:  # the kernel's flag: some other client keeps the clock
+        return _state("内核时钟(timedatectl)", True)
+    return None  # nothing disciplines the clock: a later tool (or nobody) answers
+
+
+def _timedatectl_status(rc, stdout, stderr):
+    # systemd < 239 (RHEL 7): "NTP enabled" is whichever client timedated manages, often chronyd
+    return _timedatectl(rc, stdout, stderr, "NTP服务(timedatectl)")
+
+
+def _ntpstat(rc, stdout, stderr):
+    return _state("ntpstat", rc == 0) if rc in (0, 1) else None  # 2: cannot tell
+
+
+CLOCK_PARSERS = {"chronyc": _chronyc, "ntpq": _ntpq, "timedatectl": _timedatectl,
+                 "timedatectl-status": _timedatectl_status, "ntpstat": _ntpstat}
+
+
+def clock_answer(tool, rc, stdout, stderr=""):
+    """(answer, note): answer is a clock dict when this tool settles the question, else None
+    with a note saying why it did not (daemon not running, no service configured...).
+    Raises ValueError on output it cannot read."""
+    if tool not in CLOCK_PARSERS:
+        raise ValueError("unknown clock tool %r" % tool)
+    answer = CLOCK_PARSERS[tool](rc, stdout, stderr)
+    if answer is not None:
+        return answer, None
+    if tool.startswith("timedatectl") and rc == 0:
+        return None, "timedatectl: NTP 服务未启用且时钟未同步"
+    said = _first_line(stderr) or _first_line(stdout) or "exit %s" % rc
+    return None, "%s: %s" % (tool.split("-")[0], said)
+
+
+def wants_clock_tool(tool, attempts, systemd):
+    """Whether to run this tool next: timedatectl needs systemd as PID 1, and its `status`
+    form is only the fallback for a systemd too old for `show`."""
+    if tool.startswith("timedatectl") and not systemd:
+        return False
+    if tool == "timedatectl-status":
+        return not any(a["tool"] == "timedatectl" and a["rc"] == 0 for a in attempts)
+    return True
+
+
+def clock_sync(attempts):
+    """The clock state from the commands tried, in CLOCK_COMMANDS order.
+
+    attempts: [{tool, rc, stdout, stderr}]. Returns the first answer plus the notes of the
+    tools before it; service None when no tool answered (no time service at all).
+    """
+    notes = []
+    for attempt in attempts:
+        try:
+            answer, note = clock_answer(attempt["tool"], attempt["rc"], attempt.get("stdout") or "",
+                                        attempt.get("stderr") or "")
+        except ValueError as exc:
+            answer, note = None, "%s: %s" % (attempt["tool"], exc)
+        if answer is not None:
+            answer["tried"] = notes
+            return answer
+        notes.append(note)
+    return {"service": None, "synchronized": None, "offset_ms": None, "reference": None,
+            "stratum": None, "tried": notes}
+
+
+# ---------------------------------------------------------------- configured services
+
+# Properties asked of systemd; `ActiveState` is what `systemctl is-active` prints, and
+# LoadState tells a unit that does not exist (not-found) from one that is stopped.
+SYSTEMCTL_PROPERTIES = ("Id", "LoadState", "ActiveState", "SubState", "MainPID")
+TASK_COMM_LEN = 15  # the kernel truncates /proc/<pid>/comm to 15 characters
+
+
+def validate_service_names(names):
+    """Error messages for service names that could not be a unit or a process name."""
+    errors = []
+    for name in names or ():
+        if not name or re.search(r"[\s/]", name) or name.startswith("-"):
+            errors.append("服务名无效 / invalid service name %r: no spaces, slashes or leading '-'" % (name,))
+    return errors
+
+
+def systemctl_show_command(names):
+    argv = ["systemctl", "show"]
+    for prop in SYSTEMCTL_PROPERTIES:
+        argv += ["-p", prop]
+    return argv + ["--"] + list(names)
+
+
+def parse_systemctl_show(text):
+    """Blocks of `systemctl show` (one per unit, in argument order, blank-line separated)."""
+    blocks, current = [], {}
+    for line in text.splitlines():
+        if not line.strip():
+            if current:
+                blocks.append(current)
+            current = {}
+            continue
+        key, sep, value = line.partition("=")
+        if sep:
+            current[key] = value
+    if current:
+        blocks.append(current)
+    return blocks
+
+
+def process_name_matches(name, comm, argv0):
+    """True if a process with this comm and argv[0] is the service `name`.
+
+    comm is what ps shows (truncated to 15 characters); argv[0] may be a path or a title
+    the daemon set itself ("sshd: /usr/sbin/sshd -D [listener] ...").
+    """
+    if name.endswith(".service"):
+        name = name[:-len(".service")]
+    if comm == name or (len(name) > TASK_COMM_LEN and comm == name[:TASK_COMM_LEN]):
+        return True
+    words = (argv0 or "").split()
+    first = words[0] if words else ""
+    return first.rstrip(":").rsplit("/", 1)[-1] == name
+
+
+def service_states(names, systemd, systemctl, processes):
+    """Whether each configured service runs.
+
+    systemd: systemd is PID 1. systemctl: {rc, stdout, stderr} of systemctl_show_command(names)
+    or None. processes: [{pid, comm, argv0}] from /proc, or Unreadable. A name systemd does
+    not know as a unit (Oracle, WebLogic started by scripts) is looked up as a process.
+    """
+    units = {}
+    unit_error = None
+    if systemd:
+        if systemctl is None:
+            unit_error = "systemctl 不可用 / systemctl not found"
+        else:
+            blocks = parse_systemctl_show(systemctl.get("stdout") or "")
+            if len(blocks) != len(names):
+                unit_error = "systemctl show: %s" % (_first_line(systemctl.get("stderr"))
+                                                     or "exit %s" % systemctl.get("rc"))
+            else:
+                units = dict((names[i], blocks[i]) for i in range(len(names)))  # zip(strict=) is 3.10+
+    states = []
+    for name in names:
+        unit = units.get(name)
+        if unit and unit.get("LoadState") not in ("not-found", None):
+            states.append({"name": name, "via": "systemd", "unit": unit.get("Id") or name,
+                           "load": unit.get("LoadState"), "active": unit.get("ActiveState"),
+                           "sub": unit.get("SubState"), "pid": int(unit.get("MainPID") or 0)})
+            continue
+        if isinstance(processes, Unreadable):
+            states.append({"name": name, "via": "process", "error": processes.reason})
+            continue
+        pids = sorted(p["pid"] for p in processes or () if process_name_matches(name, p["comm"], p["argv0"]))
+        state = {"name": name, "via": "process", "pids": pids}
+        if systemd:
+            state["unit_note"] = unit_error or "systemd 中没有该单元 / no such systemd unit"
+        states.append(state)
+    return {"systemd": bool(systemd), "services": states}
+
+
 def _failure(what, exc):
     return "%s: %s: %s" % (what, type(exc).__name__, exc)
 
@@ -384,7 +657,19 @@ def build_metrics(raw):
         "zombies": measure(zombie_processes, get("pid_stats")),
         "uptime": measure(parse_uptime, get("uptime")),
         "ports": measure(listening_ports, get("tcp"), get("tcp6", "")),
+        "clock": measure(clock_sync, get("clock_attempts")),
+        "services": _services_section(raw),
     }
+
+
+def _services_section(raw):
+    # Not through measure(): an unreadable process table is an error only for the services
+    # systemd does not know, and a host without systemd has no systemctl output at all.
+    try:
+        return service_states(raw.get("expected_services") or [], bool(raw.get("systemd")),
+                              raw.get("systemctl"), raw.get("processes") or [])
+    except Exception as exc:  # same rule as measure()
+        return {"error": _failure("解析失败 / cannot parse", exc)}
 
 
 # ---------------------------------------------------------------- thresholds
@@ -407,6 +692,19 @@ def _is_number(value):
     return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
 
 
+def threshold_keys(kind):
+    """(warning key, critical key) of one check: cpu -> cpu_warning/cpu_critical,
+    clock_offset -> clock_offset_warning_ms/clock_offset_critical_ms (the unit is in the name)."""
+    for warning in DEFAULT_THRESHOLDS:
+        if warning.startswith(kind + "_warning"):
+            return warning, warning.replace("_warning", "_critical", 1)
+    raise KeyError(kind)
+
+
+def _kind(key):
+    return key.replace("_warning", "", 1).replace("_critical", "", 1).replace("_ms", "")
+
+
 def validate_thresholds(thresholds):
     """Error messages (Chinese / English) for impossible thresholds; [] if all is well."""
     if not isinstance(thresholds, dict):
@@ -422,7 +720,7 @@ def validate_thresholds(thresholds):
             continue
         elif not _is_number(value):
             errors.append("阈值 %s 必须是数字 / threshold %s must be a number, got %r" % (key, key, value))
-        elif key.rsplit("_", 1)[0] in PERCENT_THRESHOLDS and not 0 <= value <= 100:
+        elif _kind(key) in PERCENT_THRESHOLDS and not 0 <= value <= 100:
             errors.append("阈值 %s 必须在 0 到 100 之间 / threshold %s must be between 0 and 100, got %s"
                           % (key, key, value))
         elif value < 0:
@@ -431,8 +729,8 @@ def validate_thresholds(thresholds):
         else:
             valid.add(key)
     # Order is compared only between two otherwise valid values, so one mistake gives one message.
-    for base in sorted(set(k.rsplit("_", 1)[0] for k in DEFAULT_THRESHOLDS)):
-        low, high = base + "_warning", base + "_critical"
+    for kind in sorted(set(_kind(k) for k in DEFAULT_THRESHOLDS)):
+        low, high = threshold_keys(kind)
         if low in valid and high in valid and thresholds[low] > thresholds[high]:
             errors.append("告警阈值 %s (%s) 高于严重阈值 %s (%s) / "
                           "warning threshold %s (%s) is above critical threshold %s (%s)"
@@ -442,6 +740,8 @@ def validate_thresholds(thresholds):
 
 
 # ---------------------------------------------------------------- evaluation
+
+CLOCK_CONSEQUENCE = "时间不同步导致日志、审计时间错乱，数据抽取时间窗错误"
 
 # (排查方向, 导致问题) per check, for warning and critical records.
 ADVICE = {
@@ -475,6 +775,18 @@ ADVICE = {
                "僵尸进程持续累积会占用进程号，进程号耗尽后无法创建新进程"),
     "port": ("检查对应服务（数据库监听、WebLogic服务等）进程是否存活及其日志，核对监听配置中的地址和端口",
              "服务端口未监听，客户端无法连接，相关业务中断"),
+    "clock_offset": ("使用 chronyc sources -v（或 ntpq -p）查看各时间源的偏差和可达性，确认NTP服务器"
+                     "本身时间准确、网络延迟稳定，必要时用 chronyc makestep 校正",
+                     CLOCK_CONSEQUENCE),
+    "clock_unsynced": ("检查时间同步服务（chronyd/ntpd/systemd-timesyncd）的状态和日志，确认配置的NTP"
+                       "服务器地址正确、UDP 123 端口可达，必要时手工校时后重启服务",
+                       CLOCK_CONSEQUENCE),
+    "clock_none": ("安装并启用 chronyd（或 ntpd），指向局内统一的NTP服务器并确认 UDP 123 端口可达；"
+                   "虚拟机或容器的时钟若由宿主机同步，请在宿主机上复核",
+                   CLOCK_CONSEQUENCE),
+    "service": ("使用 systemctl status、journalctl -u（无 systemd 时用 ps -ef 和服务自身日志）检查服务"
+                "为何未运行，确认已安装且未被停用，启动后设置开机自启",
+                "服务未运行，依赖它的数据库、应用、监控或时间同步等功能不可用"),
 }
 ERROR_DIRECTION = "检查 %s 是否存在且可读（权限、chroot或容器中是否挂载 /proc），在主机上手工复核该项指标"
 ERROR_CONSEQUENCE = "该项指标无法采集，对应的异常无法被巡检发现"
@@ -498,7 +810,8 @@ def _error(host, item, source, reason, direction=None):
 
 def _graded(host, item, value, unit, what, *, thresholds, kind):
     """Record for a higher-is-worse value; what is the sentence start describing the value."""
-    warning, critical = thresholds.get(kind + "_warning"), thresholds.get(kind + "_critical")
+    low, high = threshold_keys(kind)
+    warning, critical = thresholds.get(low), thresholds.get(high)
     status = grade(value, warning, critical)
     suffix = unit if unit == "%" else (" " + unit if unit else "")
     if status == "critical":
@@ -651,6 +964,93 @@ def _check_ports(section, expected_ports, host):
     return records
 
 
+def _check_clock(section, t, host):
+    """时钟同步 (is the clock disciplined) and 时钟偏差 (how far off, when the tool says).
+
+    No time service at all is a warning, not critical: the clock may still be right (a
+    container shares its host's clock, hypervisor tools may set a VM's), but nothing on the
+    host keeps it right and the inspection cannot measure it; an operator has to confirm.
+    """
+    sync_item, offset_item = "时钟同步", "时钟偏差"
+    if "error" in section:
+        direction = "在主机上手工执行 chronyc tracking、ntpq -p 或 timedatectl 复核时钟同步状态"
+        return [_error(host, sync_item, "chronyc/ntpq/timedatectl", section["error"], direction)]
+    service, synced = section.get("service"), section.get("synchronized")
+    tried = "；".join(section.get("tried") or [])
+    if service is None:
+        direction, consequence = ADVICE["clock_none"]
+        checked = "chronyd、ntpd、systemd-timesyncd" + ("；%s" % tried if tried else "")
+        detail = "未发现运行中的时间同步服务（已检查 %s），无法确认时钟是否准确。" % checked
+        sync = make_record(REQUIREMENT_ID, sync_item, host, "warning", None, None, "已同步", detail,
+                           direction, consequence)
+    elif synced:
+        source = []
+        if section.get("reference"):
+            source.append("参考源 %s" % section["reference"])
+        if section.get("stratum") is not None:
+            source.append("层级 %d" % section["stratum"])
+        detail = "时钟已由 %s 同步%s。" % (service, "（%s）" % "，".join(source) if source else "")
+        sync = make_record(REQUIREMENT_ID, sync_item, host, "ok", True, None, "已同步", detail)
+    else:
+        direction, consequence = ADVICE["clock_unsynced"]
+        sync = make_record(REQUIREMENT_ID, sync_item, host, "warning", False, None, "已同步",
+                           "时间同步服务 %s 在运行，但时钟未同步到任何时间源。" % service,
+                           direction, consequence)
+    offset = section.get("offset_ms")
+    if synced and offset is not None:
+        what = "本机时钟比参考源%s %s ms（%s）" % ("快" if offset >= 0 else "慢", _fmt(abs(offset)), service)
+        return [sync, _graded(host, offset_item, round(abs(offset), 3), "ms", what, thresholds=t,
+                              kind="clock_offset")]
+    if synced:
+        why = "%s 只能确认时钟已同步，不提供偏差，不评估。" % service
+    elif service is None:
+        why = "没有时间同步服务，偏差无法测量。"
+    else:
+        why = "时钟未同步，没有参考源可比，偏差无法测量。"
+    return [sync, make_record(REQUIREMENT_ID, offset_item, host, "skipped", None, "ms", None, why)]
+
+
+def _service_record(svc, host):
+    name = svc["name"]
+    item = "服务 %s" % name
+    if "error" in svc:
+        return _error(host, item, "/proc/<pid>/comm", svc["error"])
+    direction, consequence = ADVICE["service"]
+    if svc["via"] == "systemd":
+        unit = "systemd 单元 %s，状态 %s/%s" % (svc["unit"], svc["active"], svc["sub"])
+        if svc["load"] == "masked":
+            status, verdict = "critical", "已被屏蔽(masked)，无法启动"
+        elif svc["active"] == "active":
+            status, verdict = "ok", "运行中"
+        elif svc["active"] in ("activating", "reloading"):
+            status, verdict = "warning", "正在启动或重载，尚未就绪"
+        else:
+            status, verdict = "critical", "未运行"
+        if status == "ok" and svc["pid"]:
+            unit += "，主进程 PID %d" % svc["pid"]
+        detail = "服务 %s %s（%s）。" % (name, verdict, unit)
+    else:
+        how = ("systemd 中没有该单元，按进程名查找" if "unit_note" in svc
+               else "主机未以 systemd 启动，按进程名查找")
+        pids = svc["pids"]
+        status = "ok" if pids else "critical"
+        if pids:
+            shown = ", ".join(str(p) for p in pids[:10]) + ("…" if len(pids) > 10 else "")
+            detail = "服务 %s 运行中（%s：PID %s）。" % (name, how, shown)
+        else:
+            detail = "服务 %s 未运行（%s：没有名为 %s 的进程）。" % (name, how, name)
+    if status == "ok":
+        direction = consequence = None
+    return make_record(REQUIREMENT_ID, item, host, status, status == "ok", None, "运行中", detail,
+                       direction, consequence)
+
+
+def _check_services(section, expected, host):
+    if "error" in section:
+        return [_error(host, "服务 %s" % name, "systemctl 和 /proc", section["error"]) for name in expected]
+    return [_service_record(svc, host) for svc in section["services"]]
+
+
 # (section, item used if the check itself breaks, check)
 CHECKS = (
     ("cpu", "CPU使用率", _check_cpu),
@@ -660,10 +1060,11 @@ CHECKS = (
     ("disks", "磁盘IO繁忙度(%util)", _check_disks),
     ("zombies", "僵尸进程", _check_zombies),
     ("uptime", "系统运行时间", _check_uptime),
+    ("clock", "时钟同步", _check_clock),
 )
 
 
-def evaluate(metrics, thresholds=None, host="localhost", expected_ports=None):
+def evaluate(metrics, thresholds=None, host="localhost", expected_ports=None, expected_services=None):
     """INSP-01 records for metrics from build_metrics. Never raises: a broken section is an error record."""
     merged = dict(DEFAULT_THRESHOLDS)
     merged.update(thresholds or {})
@@ -681,4 +1082,11 @@ def evaluate(metrics, thresholds=None, host="localhost", expected_ports=None):
         except Exception as exc:  # same rule as above
             reason = _failure("评估失败 / evaluation failed", exc)
             records.append(_error(host, "监听端口", "/proc/net/tcp", reason))
+    if expected_services:
+        try:
+            records.extend(_check_services(metrics.get("services") or {"error": "未采集 / not collected"},
+                                           expected_services, host))
+        except Exception as exc:  # same rule as above
+            reason = _failure("评估失败 / evaluation failed", exc)
+            records.append(_error(host, "服务", "systemctl 和 /proc", reason))
     return records

@@ -10,7 +10,7 @@ __metaclass__ = type
 DOCUMENTATION = r"""
 ---
 module: host_metrics
-short_description: Measure host CPU, memory, filesystems, disk IO, load and ports for inspection (INSP-01)
+short_description: Measure host CPU, memory, filesystems, disk IO, load, ports, clock and services (INSP-01)
 version_added: 0.1.0
 description:
   - Reads C(/proc) on a Linux host and returns its raw figures together with one inspection record per
@@ -20,7 +20,18 @@ description:
     O(sample_seconds) apart.
   - Checks CPU usage, memory used (based on C(MemAvailable)), swap used, the 5-minute load average
     per online CPU, space and inodes per filesystem, per-disk C(%util) and average IO response time
-    (await), zombie processes, uptime, and optionally that given TCP ports are listening.
+    (await), zombie processes, uptime, clock synchronisation, and optionally that given TCP ports
+    are listening and given services are running.
+  - "Clock: asks, in this order and stopping at the first that answers, C(chronyc -n tracking),
+    C(ntpq -pn), C(timedatectl) (only when systemd is PID 1) and C(ntpstat). Gives C(时钟同步)
+    (synchronised or not) and C(时钟偏差) (the absolute offset from the reference in ms, graded
+    against C(clock_offset_warning_ms)/C(clock_offset_critical_ms); C(skipped) when the tool
+    cannot tell, as C(timedatectl) and C(ntpstat) cannot)."
+  - "No time service at all (none of those tools answers, as on a minimal container) gives
+    C(warning), not C(critical): the clock may still be right (containers share their host's
+    clock, hypervisor tools may set a VM's), but nothing keeps it right and it cannot be
+    measured, so an operator has to confirm. A service that runs but is not synchronised is also
+    C(warning); a measured offset beyond the critical threshold is C(critical)."
   - A figure that cannot be read gives a record with status C(error) saying why; the other checks still run.
   - Read-only; never changes the host.
 options:
@@ -41,7 +52,11 @@ options:
         C(inode_warning=80), C(inode_critical=90), C(io_util_warning=80), C(io_util_critical=90),
         C(io_await_warning=20), C(io_await_critical=50) (milliseconds),
         C(load_per_cpu_warning=1.5), C(load_per_cpu_critical=3.0), C(zombie_warning=5),
-        C(zombie_critical=50)."
+        C(zombie_critical=50), C(clock_offset_warning_ms=100), C(clock_offset_critical_ms=1000)
+        (absolute clock offset in milliseconds)."
+      - "Clock offset defaults: a healthy NTP client on a LAN holds a few ms, so 100 ms means the
+        synchronisation is degraded; from 1 s on, log and audit timestamps of one request are out of
+        order across database and application hosts, and time-window data extraction misses rows."
       - Unknown keys and impossible values make the module fail with the list of problems.
     type: dict
     default: {}
@@ -51,6 +66,20 @@ options:
         not listening is C(critical).
     type: list
     elements: int
+    default: []
+  expected_services:
+    description:
+      - Services that must be running, by name (V(sshd), V(chronyd), V(zabbix-agent)). Each gives a
+        record C(服务 <name>); one not running is C(critical).
+      - "When systemd is PID 1 the unit's state is read with C(systemctl show) (its C(ActiveState) is
+        what C(systemctl is-active) prints; C(LoadState) tells a missing unit from a stopped one):
+        C(active) is C(ok), C(activating)/C(reloading) C(warning), anything else or C(masked) C(critical)."
+      - A name systemd has no unit for (Oracle or WebLogic started by scripts), and every name on a host
+        without systemd, is looked up as a process whose C(/proc/<pid>/comm) or the base name of
+        C(argv[0]) equals it (C(.service) stripped). Java-based services all show as C(java), so check them
+        by unit or by O(expected_ports) instead.
+    type: list
+    elements: str
     default: []
   include_fstypes:
     description:
@@ -89,6 +118,8 @@ notes:
     (LVM) names.
   - Average IO response time is not graded (status C(skipped)) when fewer than 10 IOs happened
     during the sample.
+  - Runs C(chronyc), C(ntpq), C(timedatectl), C(ntpstat) and C(systemctl show) read-only, under the C
+    locale so their output parses the same everywhere; tools that are not installed are skipped.
 attributes:
   check_mode:
     description: Can run in check_mode and return changed status prediction without modifying target.
@@ -126,6 +157,13 @@ EXAMPLES = r"""
       filesystem_warning: 85
       filesystem_critical: 95
       load_per_cpu_critical: null
+
+- name: Inspect an application host; sshd and chronyd must run, 50 ms clock offset is a warning
+  gxtax.ops.host_metrics:
+    host: "{{ inventory_hostname }}"
+    expected_services: [sshd, chronyd]
+    thresholds:
+      clock_offset_warning_ms: 50
 
 - name: Fail the play when anything is critical
   ansible.builtin.assert:
@@ -213,6 +251,23 @@ metrics:
       type: dict
       returned: always
       sample: {listening: [22, 1521], sockets: [{port: 22, address: "0.0.0.0"}, {port: 1521, address: "::"}]}
+    clock:
+      description:
+        - C(service) that answered (V(chronyd), V(ntpd), V(systemd-timesyncd), V(ntpstat), or null when no
+          time service answered), C(synchronized), C(offset_ms) (local minus reference; null when unknown),
+          C(reference), C(stratum), and C(tried), why the tools before it did not answer.
+      type: dict
+      returned: always
+      sample: {service: chronyd, synchronized: true, offset_ms: 0.012, reference: 10.0.0.1, stratum: 3,
+               tried: []}
+    services:
+      description:
+        - C(systemd) (whether systemd is PID 1) and C(services), per expected service its C(name) and C(via)
+          (V(systemd) with C(unit), C(load), C(active), C(sub), C(pid); or V(process) with the matching
+          C(pids)).
+      type: dict
+      returned: always
+      sample: {systemd: false, services: [{name: sshd, via: process, pids: [1, 29]}]}
 """
 
 import errno
@@ -223,8 +278,9 @@ import time
 
 from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.gxtax.ops.plugins.module_utils.host_metrics import (
-    Unreadable, build_metrics, evaluate, merge_thresholds, parse_mounts, select_filesystems,
-    validate_thresholds,
+    CLOCK_COMMANDS, Unreadable, build_metrics, clock_answer, evaluate, merge_thresholds,
+    parse_mounts, select_filesystems, systemctl_show_command, validate_service_names,
+    validate_thresholds, wants_clock_tool,
 )
 from ansible_collections.gxtax.ops.plugins.module_utils.records import worst
 
@@ -302,8 +358,71 @@ def statvfs_all(mountpoints, timeout):
     return results
 
 
-def collect(params):
+# Tools' output is parsed: make it the same on every host whatever the locale.
+C_LOCALE = {"LANG": "C", "LC_ALL": "C", "LC_MESSAGES": "C"}
+
+
+def systemd_booted():
+    # sd_booted(3): systemd as PID 1 creates this directory; a chroot or a container
+    # started without systemd (the harness's plain hosts) has none.
+    return os.path.isdir("/run/systemd/system")
+
+
+def run_clock_tools(module, systemd):
+    """Run the clock tools in order until one answers (see clock_answer)."""
+    attempts = []
+    for tool, argv in CLOCK_COMMANDS:
+        path = module.get_bin_path(argv[0])
+        if not path or not wants_clock_tool(tool, attempts, systemd):
+            continue
+        rc, out, err = module.run_command([path] + argv[1:], environ_update=C_LOCALE)
+        attempts.append({"tool": tool, "rc": rc, "stdout": out, "stderr": err})
+        try:
+            if clock_answer(tool, rc, out, err)[0] is not None:
+                break
+        except ValueError:
+            continue  # unreadable output: clock_sync notes it, the next tool may answer
+    return attempts
+
+
+def read_processes():
+    """[{pid, comm, argv0}] of every process, for services not run by systemd."""
+    try:
+        names = os.listdir("/proc")
+    except OSError as exc:
+        return Unreadable("/proc: %s" % exc.strerror)
+    processes = []
+    for name in names:
+        if not name.isdigit():
+            continue
+        try:
+            # Bytes, decoded leniently: process titles need not be valid in the host's locale.
+            with open("/proc/%s/comm" % name, "rb") as handle:
+                comm = handle.read().decode("utf-8", "replace").strip()
+            with open("/proc/%s/cmdline" % name, "rb") as handle:
+                argv0 = handle.read().split(b"\0", 1)[0].decode("utf-8", "replace")
+        except (IOError, OSError):
+            continue  # the process exited meanwhile
+        processes.append({"pid": int(name), "comm": comm, "argv0": argv0})
+    return processes
+
+
+def check_services(module, names, systemd):
+    raw = {"expected_services": names, "systemd": systemd, "systemctl": None, "processes": []}
+    if not names:
+        return raw
+    path = module.get_bin_path("systemctl") if systemd else None
+    if path:
+        argv = systemctl_show_command(names)
+        rc, out, err = module.run_command([path] + argv[1:], environ_update=C_LOCALE)
+        raw["systemctl"] = {"rc": rc, "stdout": out, "stderr": err}
+    raw["processes"] = read_processes()
+    return raw
+
+
+def collect(module):
     """Read everything build_metrics needs; the only place that sleeps."""
+    params = module.params
     raw = {"stat_before": read_text("/proc/stat"), "diskstats_before": read_text("/proc/diskstats")}
     started = time.monotonic()
     time.sleep(params["sample_seconds"])
@@ -330,6 +449,9 @@ def collect(params):
         except (ValueError, IndexError):
             selected = []  # build_metrics reports the parse failure itself
         raw["statvfs"] = statvfs_all([m["mountpoint"] for m in selected], params["fs_timeout"])
+    systemd = systemd_booted()
+    raw["clock_attempts"] = run_clock_tools(module, systemd)
+    raw.update(check_services(module, params["expected_services"], systemd))
     return raw
 
 
@@ -339,6 +461,7 @@ def main():
             sample_seconds=dict(type="float", default=1.0),
             thresholds=dict(type="dict", default={}),
             expected_ports=dict(type="list", elements="int", default=[]),
+            expected_services=dict(type="list", elements="str", default=[]),
             include_fstypes=dict(type="list", elements="str", default=[]),
             exclude_mountpoints=dict(type="list", elements="str", default=[]),
             fs_timeout=dict(type="float", default=5.0),
@@ -357,11 +480,13 @@ def main():
     bad_ports = [p for p in params["expected_ports"] if not 0 < p < 65536]
     if bad_ports:
         errors.append("端口超出范围 / ports out of range 1-65535: %s" % bad_ports)
+    errors.extend(validate_service_names(params["expected_services"]))
     if errors:
         module.fail_json(msg="; ".join(errors), errors=errors)
 
-    metrics = build_metrics(collect(params))
-    records = evaluate(metrics, thresholds, params["host"] or socket.gethostname(), params["expected_ports"])
+    metrics = build_metrics(collect(module))
+    records = evaluate(metrics, thresholds, params["host"] or socket.gethostname(), params["expected_ports"],
+                       params["expected_services"])
     module.exit_json(changed=False, metrics=metrics, records=records, status=worst(records),
                      thresholds=thresholds)
 

@@ -35,7 +35,7 @@ def _only_report(root):
 def _assert_host_records(report):
     assert report["hosts"]["localhost"]["state"] == "ok"
     records = [r for r in report["records"] if r["host"] == "localhost"]
-    assert {r["requirement_id"] for r in records} == {"INSP-01"}
+    assert {r["requirement_id"] for r in records} == {"INSP-01", "INSP-14"}
     assert any(r["item"] == "CPU使用率" for r in records)
     for record in records:
         jsonschema.validate(record, SCHEMA)

@@ -3,6 +3,7 @@
 import json
 import os
 import pathlib
+import shutil
 import socket
 import subprocess
 import sys
@@ -57,9 +58,14 @@ def raw_inputs(**overrides):
         "mounts": proc("mounts"), "statvfs": dict(STATVFS),
         "uptime": proc("uptime"), "pid_stats": ZOMBIE_STATS,
         "tcp": proc("net_tcp"), "tcp6": proc("net_tcp6"),
+        "clock_attempts": [attempt("chronyc", 0, proc("chronyc_tracking_synced"))],
     }
     raw.update(overrides)
     return raw
+
+
+def attempt(tool, rc, stdout="", stderr=""):
+    return {"tool": tool, "rc": rc, "stdout": stdout, "stderr": stderr}
 
 
 def by_item(records):
@@ -283,6 +289,8 @@ def test_evaluate_fixture_statuses():
         "磁盘 sdp 平均IO响应时间(await)": "ok",
         "僵尸进程": "ok",
         "系统运行时间": "ok",
+        "时钟同步": "ok",
+        "时钟偏差": "ok",
     }
 
 
@@ -387,6 +395,312 @@ def test_no_port_records_without_expected_ports():
     assert not [r for r in records if r["item"].startswith("监听端口")]
 
 
+# ---------------------------------------------------------------- clock synchronisation
+# Recorded on harness hosts: chronyc_* (chronyd -x synchronised to another harness host, then
+# pointed at a dead server, then stopped), ntpq_*.stderr and ntpstat_nodaemon (ntpsec, which
+# cannot run there: CAP_SYS_TIME is dropped), timedatectl_show_nontp and
+# timedatectl_status_debian12 (systemd host). ntpq_pn_* and timedatectl_show_synced /
+# timedatectl_status_rhel7 follow those tools' documented output, as no harness host can
+# produce them.
+
+
+def test_chronyc_tracking_synchronised():
+    clock = hm.parse_chronyc_tracking(proc("chronyc_tracking_synced"))
+    # 0.000003384 seconds slow: local minus reference is negative
+    assert clock == {"synchronized": True, "offset_ms": -0.003, "reference": "10.231.0.11", "stratum": 9}
+
+
+def test_chronyc_tracking_not_synchronised():
+    clock = hm.parse_chronyc_tracking(proc("chronyc_tracking_unsynced"))
+    assert clock["synchronized"] is False
+    assert clock["reference"] is None and clock["stratum"] == 0
+
+
+def test_chronyc_fast_clock_is_a_positive_offset():
+    text = proc("chronyc_tracking_synced").replace("0.000003384 seconds slow", "0.250000000 seconds fast")
+    assert hm.parse_chronyc_tracking(text)["offset_ms"] == 250.0
+
+
+def test_chronyc_without_its_fields_is_refused():
+    with pytest.raises(ValueError, match="Leap status"):
+        hm.parse_chronyc_tracking("Reference ID    : 0AE7000B (10.231.0.11)\n")
+
+
+def test_ntpq_system_peer_gives_the_offset():
+    # ntpq prints the server relative to this host: +X means this host is X ms slow.
+    assert hm.parse_ntpq_peers(proc("ntpq_pn_synced")) == {
+        "synchronized": True, "offset_ms": 152.431, "reference": "10.20.0.12", "stratum": 1}
+
+
+def test_ntpq_wrapped_ipv6_row():
+    clock = hm.parse_ntpq_peers(proc("ntpq_pn_ipv6_wrapped"))
+    assert (clock["reference"], clock["offset_ms"], clock["stratum"]) == ("2001:db8:20::12", -2.25, 1)
+
+
+def test_ntpq_without_system_peer_is_not_synchronised():
+    assert hm.parse_ntpq_peers(proc("ntpq_pn_unsynced"))["synchronized"] is False
+
+
+@pytest.mark.parametrize("name,expected", [
+    ("timedatectl_show_synced", {"synchronized": True, "ntp_service": True}),
+    ("timedatectl_show_nontp", {"synchronized": False, "ntp_service": False}),
+    ("timedatectl_status_debian12", {"synchronized": False, "ntp_service": None}),
+    ("timedatectl_status_rhel7", {"synchronized": True, "ntp_service": True}),
+])
+def test_timedatectl_show_and_status_forms(name, expected):
+    assert hm.parse_timedatectl(proc(name)) == expected
+
+
+@pytest.mark.parametrize("tool,rc,stdout,stderr,note", [
+    ("chronyc", 1, proc("chronyc_tracking_nodaemon"), "", "506 Cannot talk to daemon"),
+    ("ntpq", 0, "", proc("ntpq_refused.stderr"), "ntpd is not running"),
+    ("ntpq", 0, "", proc("ntpq_timeout.stderr"), "Request timed out"),
+    ("ntpstat", 2, proc("ntpstat_nodaemon"), "", "Unable to talk to NTP daemon"),
+    ("timedatectl", 0, proc("timedatectl_show_nontp"), "", "NTP 服务未启用"),
+    ("timedatectl", 1, "", "System has not been booted with systemd as init system (PID 1). Can't operate.\n",
+     "not been booted with systemd"),
+])
+def test_tools_that_do_not_answer_leave_a_note(tool, rc, stdout, stderr, note):
+    answer, why = hm.clock_answer(tool, rc, stdout, stderr)
+    assert answer is None
+    assert note in why and why.startswith(tool)
+
+
+@pytest.mark.parametrize("tool,rc,stdout,service,synced", [
+    ("chronyc", 0, proc("chronyc_tracking_unsynced"), "chronyd", False),
+    ("ntpq", 0, proc("ntpq_pn_synced"), "ntpd", True),
+    ("ntpq", 1, "No association ID's returned\n", "ntpd", False),
+    ("timedatectl", 0, proc("timedatectl_show_synced"), "systemd-timesyncd", True),
+    ("timedatectl", 0, "NTP=no\nNTPSynchronized=yes\n", "内核时钟(timedatectl)", True),
+    ("timedatectl", 0, "NTP=yes\nNTPSynchronized=no\n", "systemd-timesyncd", False),
+    ("timedatectl-status", 0, proc("timedatectl_status_rhel7"), "NTP服务(timedatectl)", True),
+    ("ntpstat", 0, "synchronised to NTP server (10.20.0.12) at stratum 2\n", "ntpstat", True),
+    ("ntpstat", 1, "unsynchronised\n   polling server every 8 s\n", "ntpstat", False),
+])
+def test_tools_that_answer(tool, rc, stdout, service, synced):
+    answer, why = hm.clock_answer(tool, rc, stdout)
+    assert why is None
+    assert (answer["service"], answer["synchronized"]) == (service, synced)
+
+
+def test_clock_sync_takes_the_first_answer_and_keeps_the_notes():
+    clock = hm.clock_sync([attempt("chronyc", 1, proc("chronyc_tracking_nodaemon")),
+                           attempt("ntpq", 0, "", proc("ntpq_refused.stderr")),
+                           attempt("ntpstat", 0, "synchronised to NTP server (10.20.0.12) at stratum 2\n")])
+    assert clock["service"] == "ntpstat" and clock["synchronized"] is True
+    assert len(clock["tried"]) == 2 and "506" in clock["tried"][0]
+
+
+def test_clock_sync_survives_unreadable_output():
+    clock = hm.clock_sync([attempt("chronyc", 0, "garbage\n"), attempt("ntpq", 0, proc("ntpq_pn_synced"))])
+    assert clock["service"] == "ntpd"
+    assert "chronyc" in clock["tried"][0]
+
+
+def test_clock_sync_with_no_time_service():
+    assert hm.clock_sync([])["service"] is None
+    clock = hm.clock_sync([attempt("timedatectl", 0, proc("timedatectl_show_nontp"))])
+    assert clock["service"] is None and clock["synchronized"] is None
+
+
+def test_which_clock_tools_run():
+    assert not hm.wants_clock_tool("timedatectl", [], systemd=False)
+    assert hm.wants_clock_tool("timedatectl", [], systemd=True)
+    assert hm.wants_clock_tool("chronyc", [], systemd=False)
+    # `status` only as the fallback of a systemd too old for `show`
+    old = [attempt("timedatectl", 1, "", "Unknown operation show.")]
+    assert hm.wants_clock_tool("timedatectl-status", old, systemd=True)
+    new = [attempt("timedatectl", 0, proc("timedatectl_show_nontp"))]
+    assert not hm.wants_clock_tool("timedatectl-status", new, systemd=True)
+
+
+def clock_records(attempts, thresholds=None):
+    metrics = hm.build_metrics(raw_inputs(clock_attempts=attempts))
+    records = by_item(hm.evaluate(metrics, thresholds, "h1"))
+    jsonschema.validate(records["时钟同步"], SCHEMA)
+    jsonschema.validate(records["时钟偏差"], SCHEMA)
+    return records["时钟同步"], records["时钟偏差"]
+
+
+def chrony_with_offset(ms):
+    sign = "fast" if ms >= 0 else "slow"
+    text = proc("chronyc_tracking_synced").replace("0.000003384 seconds slow",
+                                                   "%.9f seconds %s" % (abs(ms) / 1000.0, sign))
+    return [attempt("chronyc", 0, text)]
+
+
+@pytest.mark.parametrize("offset_ms,expected", [
+    (99.9, "ok"), (100, "warning"), (-100, "warning"), (999, "warning"), (1000, "critical"),
+    (-2500, "critical"),
+])
+def test_clock_offset_boundaries(offset_ms, expected):
+    sync, offset = clock_records(chrony_with_offset(offset_ms))
+    assert sync["status"] == "ok" and sync["value"] is True
+    assert offset["status"] == expected
+    assert offset["value"] == abs(offset_ms) and offset["unit"] == "ms"
+    assert offset["threshold"] == {"warning": 100, "critical": 1000}
+    assert ("慢" if offset_ms < 0 else "快") in offset["detail"]
+    if expected != "ok":
+        assert "时间不同步导致日志、审计时间错乱" in offset["consequence"]
+
+
+def test_clock_offset_thresholds_are_configurable():
+    _sync, offset = clock_records(chrony_with_offset(60), {"clock_offset_warning_ms": 50})
+    assert offset["status"] == "warning"
+    assert offset["threshold"] == {"warning": 50, "critical": 1000}
+
+
+def test_no_time_service_is_a_warning_with_advice():
+    sync, offset = clock_records([attempt("chronyc", 1, proc("chronyc_tracking_nodaemon"))])
+    assert sync["status"] == "warning" and sync["value"] is None
+    assert "时间不同步导致日志、审计时间错乱" in sync["consequence"]
+    assert "数据抽取时间窗" in sync["consequence"]
+    assert "chronyd" in sync["direction"]
+    assert "506 Cannot talk to daemon" in sync["detail"]
+    assert offset["status"] == "skipped"
+
+
+def test_running_but_unsynchronised_service_is_a_warning():
+    sync, offset = clock_records([attempt("chronyc", 0, proc("chronyc_tracking_unsynced"))])
+    assert sync["status"] == "warning" and sync["value"] is False
+    assert "chronyd" in sync["detail"] and "UDP 123" in sync["direction"]
+    assert offset["status"] == "skipped"  # its 0.000 s "offset" compares with nothing
+
+
+def test_synchronised_without_offset_is_ok_and_offset_skipped():
+    sync, offset = clock_records([attempt("timedatectl", 0, proc("timedatectl_show_synced"))])
+    assert sync["status"] == "ok"
+    assert offset["status"] == "skipped" and "不提供偏差" in offset["detail"]
+
+
+def test_clock_not_collected_is_an_error_record():
+    metrics = hm.build_metrics(raw_inputs(clock_attempts=None))
+    record = by_item(hm.evaluate(metrics, None, "h1"))["时钟同步"]
+    assert record["status"] == "error" and "chronyc tracking" in record["direction"]
+    jsonschema.validate(record, SCHEMA)
+
+
+# ---------------------------------------------------------------- configured services
+
+# /proc/<pid>/comm and argv[0] as read on a plain harness host (sshd is PID 1) plus an
+# Oracle background process and a kernel thread.
+PLAIN_HOST_PROCESSES = [
+    {"pid": 1, "comm": "sshd", "argv0": "sshd: /usr/sbin/sshd -D -e [listener] 0 of 100-200 startups"},
+    {"pid": 29, "comm": "sshd", "argv0": "sshd: root@notty"},
+    {"pid": 35, "comm": "bash", "argv0": "bash"},
+    {"pid": 77, "comm": "ora_pmon_orclcd", "argv0": "ora_pmon_orclcdb"},
+    {"pid": 88, "comm": "chronyd", "argv0": "/usr/sbin/chronyd"},
+    {"pid": 99, "comm": "kworker/0:1", "argv0": ""},
+]
+
+
+@pytest.mark.parametrize("name,comm,argv0,expected", [
+    ("sshd", "sshd", "sshd: /usr/sbin/sshd -D [listener] 0 of 10-100 startups", True),
+    ("chronyd", "chronyd", "/usr/sbin/chronyd", True),
+    ("chronyd.service", "chronyd", "/usr/sbin/chronyd", True),
+    ("ora_pmon_orclcdb", "ora_pmon_orclcd", "ora_pmon_orclcdb", True),  # comm cut to 15 characters
+    ("tnslsnr", "tnslsnr", "/u01/app/oracle/product/19c/bin/tnslsnr", True),
+    ("ssh", "sshd", "sshd: root@notty", False),
+    ("kworker", "kworker/0:1", "", False),
+    ("java", "bash", "/usr/bin/java-wrapper", False),
+])
+def test_process_name_matches(name, comm, argv0, expected):
+    assert hm.process_name_matches(name, comm, argv0) is expected
+
+
+def service_records(names, systemd, systemctl, processes):
+    raw = raw_inputs(expected_services=names, systemd=systemd, systemctl=systemctl, processes=processes)
+    records = [r for r in hm.evaluate(hm.build_metrics(raw), None, "h1", expected_services=names)
+               if r["item"].startswith("服务")]
+    for record in records:
+        jsonschema.validate(record, SCHEMA)
+    return by_item(records)
+
+
+def test_services_by_process_without_systemd():
+    records = service_records(["sshd", "nosuchd"], False, None, PLAIN_HOST_PROCESSES)
+    sshd, missing = records["服务 sshd"], records["服务 nosuchd"]
+    assert sshd["status"] == "ok" and sshd["value"] is True
+    assert "PID 1, 29" in sshd["detail"] and "未以 systemd 启动" in sshd["detail"]
+    assert missing["status"] == "critical" and missing["value"] is False
+    assert missing["direction"] and missing["consequence"]
+
+
+def test_services_by_systemd_unit_and_fallback_to_process():
+    systemctl = {"rc": 0, "stdout": proc("systemctl_show_sshd_nosuchd"), "stderr": ""}
+    records = service_records(["sshd", "nosuchd"], True, systemctl, PLAIN_HOST_PROCESSES[2:])
+    assert records["服务 sshd"]["status"] == "ok"
+    assert "ssh.service" in records["服务 sshd"]["detail"] and "PID 37" in records["服务 sshd"]["detail"]
+    missing = records["服务 nosuchd"]
+    assert missing["status"] == "critical" and "systemd 中没有该单元" in missing["detail"]
+
+
+def test_systemd_unknown_unit_found_as_a_process():
+    systemctl = {"rc": 0, "stdout": "Id=chronyd.service\nLoadState=not-found\nActiveState=inactive\n"
+                                    "SubState=dead\nMainPID=0\n", "stderr": ""}
+    records = service_records(["chronyd"], True, systemctl, PLAIN_HOST_PROCESSES)
+    assert records["服务 chronyd"]["status"] == "ok"
+    assert "PID 88" in records["服务 chronyd"]["detail"]
+
+
+@pytest.mark.parametrize("load,active,sub,expected", [
+    ("loaded", "active", "running", "ok"),
+    ("loaded", "active", "exited", "ok"),
+    ("loaded", "activating", "start-pre", "warning"),
+    ("loaded", "reloading", "reload", "warning"),
+    ("loaded", "failed", "failed", "critical"),
+    ("loaded", "inactive", "dead", "critical"),
+    ("masked", "inactive", "dead", "critical"),
+])
+def test_systemd_states(load, active, sub, expected):
+    systemctl = {"rc": 0, "stdout": "MainPID=0\nId=oracle-ohasd.service\nLoadState=%s\nActiveState=%s\n"
+                                    "SubState=%s\n" % (load, active, sub), "stderr": ""}
+    record = service_records(["oracle-ohasd"], True, systemctl, [])["服务 oracle-ohasd"]
+    assert record["status"] == expected
+    assert "%s/%s" % (active, sub) in record["detail"]
+
+
+def test_systemctl_failure_falls_back_to_processes_and_says_why():
+    systemctl = {"rc": 1, "stdout": "", "stderr": "Failed to connect to bus: No such file or directory\n"}
+    metrics = hm.build_metrics(raw_inputs(expected_services=["sshd"], systemd=True, systemctl=systemctl,
+                                          processes=PLAIN_HOST_PROCESSES))
+    service = metrics["services"]["services"][0]
+    assert service["via"] == "process" and service["pids"] == [1, 29]
+    assert "Failed to connect to bus" in service["unit_note"]
+
+
+def test_unreadable_process_table_is_an_error_per_service():
+    records = service_records(["sshd"], False, None, hm.Unreadable("/proc: Permission denied"))
+    assert records["服务 sshd"]["status"] == "error"
+    assert "Permission denied" in records["服务 sshd"]["detail"]
+
+
+def test_no_service_records_without_expected_services():
+    records = hm.evaluate(hm.build_metrics(raw_inputs()), None, "h1")
+    assert not [r for r in records if r["item"].startswith("服务")]
+
+
+def test_broken_services_section_gives_error_records():
+    records = by_item(hm.evaluate({"services": {"error": "boom"}}, None, "h1", expected_services=["a", "b"]))
+    assert records["服务 a"]["status"] == records["服务 b"]["status"] == "error"
+
+
+def test_systemctl_show_command_and_parse():
+    argv = hm.systemctl_show_command(["sshd", "nosuchd"])
+    assert argv[:2] == ["systemctl", "show"] and argv[-3:] == ["--", "sshd", "nosuchd"]
+    blocks = hm.parse_systemctl_show(proc("systemctl_show_sshd_nosuchd"))
+    assert [b["Id"] for b in blocks] == ["ssh.service", "nosuchd.service"]
+    assert blocks[1]["LoadState"] == "not-found"
+
+
+@pytest.mark.parametrize("names,bad", [
+    (["sshd", "oracle-ohasd.service", "ora_pmon_orcl"], 0),
+    (["", "has space", "a/b", "--all"], 4),
+])
+def test_validate_service_names(names, bad):
+    assert len(hm.validate_service_names(names)) == bad
+
+
 # ---------------------------------------------------------------- thresholds
 
 
@@ -404,6 +718,10 @@ def test_default_thresholds_are_valid():
     ({"memory_warning": True}, "memory_warning must be a number"),
     ({"io_await_warning": float("nan")}, "io_await_warning must be a number"),
     ({"filesytem_warning": 70}, "unknown threshold filesytem_warning"),
+    ({"clock_offset_warning_ms": -1}, "clock_offset_warning_ms must not be negative"),
+    ({"clock_offset_warning_ms": 2000},
+     "clock_offset_warning_ms (2000) is above critical threshold clock_offset_critical_ms (1000)"),
+    ({"clock_offset_ms_warning": 5}, "unknown threshold clock_offset_ms_warning"),
 ])
 def test_impossible_thresholds_are_reported(overrides, fragment):
     errors = hm.validate_thresholds(hm.merge_thresholds(overrides))
@@ -443,13 +761,22 @@ def run_module(tmp_path, args):
 
 
 def test_module_on_this_machine(tmp_path):
-    with socket.socket() as listening, socket.socket() as bound:
+    # A process of a known name stands in for a configured service (systemd has no unit
+    # called gxtaxsleep, so the process fallback is what finds it on any machine).
+    sleeper_bin = tmp_path / "gxtaxsleep"
+    sleeper_bin.symlink_to(shutil.which("sleep"))
+    with socket.socket() as listening, socket.socket() as bound, \
+            subprocess.Popen([str(sleeper_bin), "60"]) as sleeper:
         listening.bind(("127.0.0.1", 0))
         listening.listen(1)
         bound.bind(("127.0.0.1", 0))  # bound but not listening: must count as missing
         open_port, closed_port = listening.getsockname()[1], bound.getsockname()[1]
-        rc, result = run_module(tmp_path, {"sample_seconds": 0.2, "host": "unit-test-host",
-                                           "expected_ports": [open_port, closed_port]})
+        try:
+            rc, result = run_module(tmp_path, {"sample_seconds": 0.2, "host": "unit-test-host",
+                                               "expected_ports": [open_port, closed_port],
+                                               "expected_services": ["gxtaxsleep", "gxtax-nosuchd"]})
+        finally:
+            sleeper.kill()
     assert rc == 0, result
     assert result["changed"] is False
     records = result["records"]
@@ -458,10 +785,12 @@ def test_module_on_this_machine(tmp_path):
     items = by_item(records)
     assert items["监听端口 %d" % open_port]["status"] == "ok"
     assert items["监听端口 %d" % closed_port]["status"] == "critical"
-    for item in ("CPU使用率", "内存使用率", "系统负载(每CPU)", "僵尸进程", "系统运行时间"):
+    for item in ("CPU使用率", "内存使用率", "系统负载(每CPU)", "僵尸进程", "系统运行时间", "时钟同步"):
         assert items[item]["status"] != "error", items[item]
+    assert items["服务 gxtaxsleep"]["status"] == "ok", items["服务 gxtaxsleep"]
+    assert items["服务 gxtax-nosuchd"]["status"] == "critical"
     assert set(result["metrics"]) == {"cpu", "load", "memory", "filesystems", "disks", "zombies",
-                                      "uptime", "ports"}
+                                      "uptime", "ports", "clock", "services"}
     assert 0 <= result["metrics"]["cpu"]["busy_pct"] <= 100
     assert open_port in result["metrics"]["ports"]["listening"]
     assert result["thresholds"] == hm.DEFAULT_THRESHOLDS
