@@ -120,18 +120,8 @@ notes:
     during the sample.
   - Runs C(chronyc), C(ntpq), C(timedatectl), C(ntpstat) and C(systemctl show) read-only, under the C
     locale so their output parses the same everywhere; tools that are not installed are skipped.
-attributes:
-  check_mode:
-    description: Can run in check_mode and return changed status prediction without modifying target.
-    support: full
-  diff_mode:
-    description:
-      Will return details on what has changed (or possibly needs changing in check_mode), when in diff mode.
-    support: none
-  platform:
-    description: Target OS/families that can be operated against.
-    support: full
-    platforms: posix
+extends_documentation_fragment:
+  - gxtax.ops.attributes.read_only
 seealso:
   - name: Linux /proc file system
     description: Meaning of the files this module reads.

@@ -95,18 +95,8 @@ options:
     default: 0
 notes:
   - Reports and the run are dated by the control node's local clock.
-attributes:
-  check_mode:
-    description: Can run in check_mode and return changed status prediction without modifying target.
-    support: full
-  diff_mode:
-    description:
-      Will return details on what has changed (or possibly needs changing in check_mode), when in diff mode.
-    support: none
-  platform:
-    description: Target OS/families that can be operated against.
-    support: full
-    platforms: posix
+extends_documentation_fragment:
+  - gxtax.ops.attributes.read_only
 seealso:
   - module: gxtax.ops.host_metrics
 author:
