@@ -116,3 +116,19 @@ def test_inspection_over_ssh_lists_unreachable_hosts(plain_hosts, tmp_path):
         assert any(r["item"] == "监听端口 22" and r["status"] == "ok" for r in mine), mine
     assert "1台主机未完成巡检（gxt-ghost）" in report["conclusion"]
     assert "无法连接" in (run_dir / "report.html").read_text(encoding="utf-8")
+
+
+def test_rescued_failure_leaves_the_host_inspected_but_an_unrescued_one_does_not(tmp_path):
+    inventory = tmp_path / "hosts.yml"
+    inventory.write_text("all:\n  hosts:\n    rescued: {ansible_connection: local}\n"
+                         "    unrescued: {ansible_connection: local}\n", encoding="utf-8")
+    proc = subprocess.run([str(BIN / "ansible-playbook"), "-i", str(inventory),
+                           "tests/integration/playbooks/rescued_failure.yml"],
+                          cwd=ROOT, env=_env(GXTAX_REPORT_ROOT=str(tmp_path / "reports")),
+                          capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 2, proc.stdout + proc.stderr
+    _entry, report, _run_dir = _only_report(tmp_path / "reports")
+    assert report["hosts"]["rescued"]["state"] == "ok"
+    assert report["hosts"]["unrescued"]["state"] == "failed"
+    assert "unrescued failure" in report["hosts"]["unrescued"]["message"]
+    assert [r["status"] for r in report["records"] if r["host"] == "rescued"] == ["error"]
