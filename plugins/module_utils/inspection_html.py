@@ -56,6 +56,8 @@ def value_text(record):
     value = record["value"]
     if value is None:
         return ""
+    if isinstance(value, bool):  # e.g. a port listening or not: 是/否, not True/False
+        return "是" if value else "否"
     return "%s%s" % (value, record["unit"] or "")
 
 
@@ -121,8 +123,10 @@ def _host_detail(name, host, records):
     checks = [r for r in records if r["requirement_id"] not in INFO_REQUIREMENTS]
     if info:
         out.append("<table><tr><th>基本信息</th><th>内容</th></tr>")
-        out.extend(_row([r["item"].replace("基本信息 ", "", 1), r["value"] if r["status"] == "ok"
-                         else STATUS_ZH[r["status"]]]) for r in info)
+        # A field that was not collected shows why (e.g. 清单变量 … 未登记), not a bare 未检查.
+        out.extend(_row([r["item"].replace("基本信息 ", "", 1), value_text(r) if r["status"] == "ok"
+                         else r["detail"] or STATUS_ZH[r["status"]]], None if r["status"] == "ok"
+                        else r["status"]) for r in info)
         out.append("</table>")
     if not checks:
         why = "" if host["state"] == "ok" else "：" + _e(host.get("message"))

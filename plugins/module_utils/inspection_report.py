@@ -51,8 +51,10 @@ SECTIONS = (
 
 
 def sort_records(records):
-    """Abnormal first (critical, error, warning), then by host and item."""
-    return sorted(records, key=lambda r: (SEVERITY[r["status"]], r["host"], r["item"]))
+    """Abnormal first (critical, error, warning), then by host; within a host the
+    order the checks produced (a stable sort), which follows the record's meaning
+    (CPU, load, memory…; host name, IP, OS… for the basic-information sheet)."""
+    return sorted(records, key=lambda r: (SEVERITY[r["status"]], r["host"]))
 
 
 def checks_only(records):

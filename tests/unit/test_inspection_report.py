@@ -126,3 +126,16 @@ def test_html_names_every_host_under_its_platform():
     publicity = page.index("平台：publicity")
     avrecord = page.index("平台：avrecord")
     assert avrecord < page.index("<h4>nas01") < publicity < page.index("<h4>db01")
+
+
+def test_within_a_host_the_checks_keep_their_order_and_booleans_read_in_chinese():
+    records = [_ok("db01", item="CPU使用率"), _ok("db01", item="内存使用率"),
+               make_record("INSP-01", "监听端口 22", "db01", "critical", False, None, "LISTEN", "未监听。",
+                           direction="检查 sshd", consequence="无法登录"),
+               _info("db01", "主机名", "db01"), _info("db01", "IP地址", "192.0.2.11")]
+    report = build_report(records, HOSTS, META)
+    assert [r["item"] for r in report["records"]] == ["监听端口 22", "CPU使用率", "内存使用率",
+                                                      "基本信息 主机名", "基本信息 IP地址"]
+    page = render_html(report)
+    assert "<td>否<td>LISTEN" in page and "False" not in page
+    assert page.index("<td>主机名<td>db01") < page.index("<td>IP地址<td>192.0.2.11")
