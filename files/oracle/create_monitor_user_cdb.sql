@@ -1,0 +1,73 @@
+-- gxtax-ops: least-privilege COMMON monitoring user for a whole CDB (12.1 and later).
+--
+-- Connected to CDB$ROOT, gxtax.ops.oracle_health reads the CDB_ views and sees every open PDB;
+-- connected to a PDB's service, the same user reads that PDB's DBA_ views. Run in the root:
+--
+--   sqlplus / as sysdba @files/oracle/create_monitor_user_cdb.sql
+--
+-- &&user must start with the common-user prefix (C## by default), e.g. DEFINE user = C##GXTAX_MON.
+-- The password is asked for with HIDE and never stored. Grants are exactly the objects the
+-- inspection's SQL reads (tests/unit/test_oracle_sql_gate.py keeps the two in step), granted
+-- in every container (CONTAINER=ALL). CONTAINER_DATA=ALL lets the user see the rows of every
+-- PDB in the root's V$ and CDB_ views; without it the root shows only its own rows.
+
+SET VERIFY OFF
+SET FEEDBACK ON
+WHENEVER SQLERROR EXIT SQL.SQLCODE
+
+ALTER SESSION SET CONTAINER = CDB$ROOT;
+ACCEPT password CHAR PROMPT 'Password for the common monitoring user &&user: ' HIDE
+
+CREATE USER &&user IDENTIFIED BY "&&password" CONTAINER=ALL;
+UNDEFINE password
+GRANT CREATE SESSION TO &&user CONTAINER=ALL;
+ALTER USER &&user SET CONTAINER_DATA = ALL CONTAINER = CURRENT;
+
+-- Instance, database and PDBs (describe_database, INSP-02)
+GRANT SELECT ON SYS.V_$INSTANCE TO &&user CONTAINER=ALL;
+GRANT SELECT ON SYS.V_$DATABASE TO &&user CONTAINER=ALL;
+GRANT SELECT ON SYS.V_$PDBS TO &&user CONTAINER=ALL;
+
+-- Tablespaces (INSP-03): CDB_ views in the root, DBA_ views inside a PDB
+GRANT SELECT ON SYS.CDB_TABLESPACE_USAGE_METRICS TO &&user CONTAINER=ALL;
+GRANT SELECT ON SYS.CDB_TABLESPACES TO &&user CONTAINER=ALL;
+GRANT SELECT ON SYS.CDB_DATA_FILES TO &&user CONTAINER=ALL;
+GRANT SELECT ON SYS.CDB_FREE_SPACE TO &&user CONTAINER=ALL;
+GRANT SELECT ON SYS.CDB_TEMP_FREE_SPACE TO &&user CONTAINER=ALL;
+GRANT SELECT ON SYS.CDB_TEMP_FILES TO &&user CONTAINER=ALL;
+GRANT SELECT ON SYS.CDB_UNDO_EXTENTS TO &&user CONTAINER=ALL;
+GRANT SELECT ON SYS.DBA_TABLESPACE_USAGE_METRICS TO &&user CONTAINER=ALL;
+GRANT SELECT ON SYS.DBA_TABLESPACES TO &&user CONTAINER=ALL;
+GRANT SELECT ON SYS.DBA_DATA_FILES TO &&user CONTAINER=ALL;
+GRANT SELECT ON SYS.DBA_FREE_SPACE TO &&user CONTAINER=ALL;
+GRANT SELECT ON SYS.DBA_TEMP_FREE_SPACE TO &&user CONTAINER=ALL;
+GRANT SELECT ON SYS.DBA_TEMP_FILES TO &&user CONTAINER=ALL;
+GRANT SELECT ON SYS.DBA_UNDO_EXTENTS TO &&user CONTAINER=ALL;
+
+-- Sessions and processes (INSP-04/05)
+GRANT SELECT ON SYS.V_$RESOURCE_LIMIT TO &&user CONTAINER=ALL;
+
+-- Locks, blocked sessions and long-running SQL (INSP-06/07)
+GRANT SELECT ON SYS.V_$LOCK TO &&user CONTAINER=ALL;
+GRANT SELECT ON SYS.V_$SESSION TO &&user CONTAINER=ALL;
+GRANT SELECT ON SYS.V_$SQL TO &&user CONTAINER=ALL;
+GRANT SELECT ON SYS.V_$SQLAREA TO &&user CONTAINER=ALL;
+
+-- Scheduled, extraction and processing jobs (INSP-08/18)
+GRANT SELECT ON SYS.CDB_SCHEDULER_JOB_RUN_DETAILS TO &&user CONTAINER=ALL;
+GRANT SELECT ON SYS.CDB_SCHEDULER_JOBS TO &&user CONTAINER=ALL;
+GRANT SELECT ON SYS.CDB_SCHEDULER_RUNNING_JOBS TO &&user CONTAINER=ALL;
+GRANT SELECT ON SYS.CDB_JOBS TO &&user CONTAINER=ALL;
+GRANT SELECT ON SYS.DBA_SCHEDULER_JOB_RUN_DETAILS TO &&user CONTAINER=ALL;
+GRANT SELECT ON SYS.DBA_SCHEDULER_JOBS TO &&user CONTAINER=ALL;
+GRANT SELECT ON SYS.DBA_SCHEDULER_RUNNING_JOBS TO &&user CONTAINER=ALL;
+GRANT SELECT ON SYS.DBA_JOBS TO &&user CONTAINER=ALL;
+
+-- ASM disk groups (INSP-09), RMAN backups and the recovery area (INSP-12), alert log
+GRANT SELECT ON SYS.V_$ASM_DISKGROUP_STAT TO &&user CONTAINER=ALL;
+GRANT SELECT ON SYS.V_$RMAN_BACKUP_JOB_DETAILS TO &&user CONTAINER=ALL;
+GRANT SELECT ON SYS.V_$RECOVERY_FILE_DEST TO &&user CONTAINER=ALL;
+GRANT SELECT ON SYS.V_$DIAG_ALERT_EXT TO &&user CONTAINER=ALL;
+
+PROMPT Common monitoring user &&user created. Connect to CDB$ROOT (or a PDB service) in gxtax.ops.oracle_health.
+UNDEFINE user
