@@ -30,6 +30,8 @@ from ansible_collections.gxtax.ops.plugins.module_utils.oracle_sql import (
 )
 from ansible_collections.gxtax.ops.plugins.module_utils.records import grade, make_record, worst
 from ansible_collections.gxtax.ops.plugins.module_utils.sql_redact import redact, redact_message
+from ansible_collections.gxtax.ops.plugins.module_utils.thresholds import is_number as _is_number
+from ansible_collections.gxtax.ops.plugins.module_utils.thresholds import validate as validate_threshold_pairs
 
 __all__ = [
     "CHECKS", "DEFAULT_OPTIONS", "DEFAULT_THRESHOLDS", "QueryError", "StatementError",
@@ -189,43 +191,9 @@ ADVICE = {
 
 # ---------------------------------------------------------------- validation
 
-def _is_number(value):
-    return isinstance(value, (int, float)) and not isinstance(value, bool)
-
-
-def _kind(key):
-    return key.rsplit("_", 1)[0]
-
-
 def validate_thresholds(thresholds):
     """Error messages (Chinese / English) for impossible thresholds; [] if all is well."""
-    if not isinstance(thresholds, dict):
-        return ["阈值必须是字典 / thresholds must be a dictionary"]
-    errors, valid = [], set()
-    for key in sorted(thresholds, key=str):
-        value = thresholds[key]
-        if key not in DEFAULT_THRESHOLDS:
-            errors.append("未知阈值 %s / unknown threshold %s (known: %s)"
-                          % (key, key, ", ".join(sorted(DEFAULT_THRESHOLDS))))
-        elif value is None:
-            continue
-        elif not _is_number(value):
-            errors.append("阈值 %s 必须是数字 / threshold %s must be a number, got %r" % (key, key, value))
-        elif _kind(key) in PERCENT_THRESHOLDS and not 0 <= value <= 100:
-            errors.append("阈值 %s 必须在 0 到 100 之间 / threshold %s must be between 0 and 100, got %s"
-                          % (key, key, value))
-        elif value < 0:
-            errors.append("阈值 %s 不能为负数 / threshold %s must not be negative, got %s"
-                          % (key, key, value))
-        else:
-            valid.add(key)
-    for kind in sorted(set(_kind(k) for k in DEFAULT_THRESHOLDS)):
-        low, high = kind + "_warning", kind + "_critical"
-        if low in valid and high in valid and thresholds[low] > thresholds[high]:
-            errors.append("告警阈值 %s (%s) 高于严重阈值 %s (%s) / warning threshold %s (%s) is above "
-                          "critical threshold %s (%s)" % (low, thresholds[low], high, thresholds[high],
-                                                         low, thresholds[low], high, thresholds[high]))
-    return errors
+    return validate_threshold_pairs(thresholds, DEFAULT_THRESHOLDS, PERCENT_THRESHOLDS)
 
 
 def _string_list_problem(key, value):

@@ -17,9 +17,10 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-import math
 
 from ansible_collections.gxtax.ops.plugins.module_utils.records import SEVERITY, grade, make_record
+from ansible_collections.gxtax.ops.plugins.module_utils.thresholds import is_number as _is_number
+from ansible_collections.gxtax.ops.plugins.module_utils.thresholds import key_problem
 from ansible_collections.gxtax.ops.plugins.module_utils.weblogic_rest import (
     DOWN_STATES,
     expand_targets,
@@ -94,10 +95,6 @@ ERROR_DIRECTION_DEFAULT = ("查看管理服务器日志中该 REST 请求的错�
 # ------------------------------------------------------------------ thresholds
 
 
-def _is_number(value):
-    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
-
-
 def _threshold_override(key, value):
     """(value, None) for a usable override, (None, sentence) for one that is refused."""
     if isinstance(value, str):  # -e key=value and templating give text
@@ -105,19 +102,8 @@ def _threshold_override(key, value):
             value = float(value)
         except ValueError:
             pass
-    kind = str(key).rsplit("_", 1)[0]
-    if key not in DEFAULT_THRESHOLDS:
-        return None, ("未知阈值 %s / unknown threshold %s (known: %s)"
-                      % (key, key, ", ".join(sorted(DEFAULT_THRESHOLDS))))
-    if value is None:
-        return None, None  # null switches that level off
-    if not _is_number(value):
-        return None, "阈值 %s 必须是数字 / threshold %s must be a number, got %r" % (key, key, value)
-    if kind in PERCENT_KEYS and not 0 <= value <= 100:
-        return None, "阈值 %s 必须在 0 到 100 之间 / threshold %s must be between 0 and 100" % (key, key)
-    if value < 0:
-        return None, "阈值 %s 不能为负数 / threshold %s must not be negative" % (key, key)
-    return value, None
+    problem = key_problem(key, value, DEFAULT_THRESHOLDS, PERCENT_KEYS)
+    return (None, problem) if problem else (value, None)
 
 
 def merge_thresholds(overrides):
