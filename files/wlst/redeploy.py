@@ -1,0 +1,27 @@
+# -*- coding: utf-8 -*-
+# Copyright: gxtax-ops contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# ruff: noqa: F821, E722, PLR1722 - WLST defines connect, redeploy, exit(exitcode=...) and execfile (Jython 2.2)
+#
+# Redeploy an application of a WebLogic 10.3.6 domain (same name, new bits or plan).
+#   wlst.sh redeploy.py <app> [plan]
+# Credentials: see gxtax_wlst.py (never on the command line).
+# WLST redeploy: https://docs.oracle.com/cd/E23943_01/web.1111/e13813/reference.htm
+
+import os
+import sys
+
+execfile(os.path.join(os.path.dirname(sys.argv[0]), "gxtax_wlst.py"))
+
+args = gxtax_args(1, "redeploy.py <app> [plan]")
+app = args[0]
+gxtax_connect()
+gxtax_say("redeploying %s" % app)
+try:
+    if len(args) > 1 and args[1]:
+        redeploy(app, planPath=args[1], block="true")
+    else:
+        redeploy(app, block="true")
+except:
+    gxtax_fail("redeployment of %s failed: %s" % (app, sys.exc_info()[1]))
+gxtax_finish()
