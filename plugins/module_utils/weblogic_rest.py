@@ -71,6 +71,18 @@ _LIFECYCLE_ACTIONS = frozenset((
 ))
 
 
+def connection_argument_spec():
+    """The Admin Server connection options every WebLogic module takes (documented by the
+    gxtax.ops.weblogic doc fragment)."""
+    return dict(
+        url=dict(type="str", required=True),
+        user=dict(type="str", required=True),
+        password=dict(type="str", required=True, no_log=True),
+        validate_certs=dict(type="bool", default=True),
+        ca_path=dict(type="path"),
+    )
+
+
 class WeblogicError(Exception):
     """A request that did not succeed, as one Chinese + English sentence.
 

@@ -31,27 +31,10 @@ description:
   - WebLogic 10.3.6 has no such API; use the WLST path for it.
   - Runs on the control node (C(delegate_to=localhost)).
 options:
-  url:
-    description: The Admin Server, C(https://host:port) or C(http://host:port).
-    type: str
-    required: true
   user:
     description: A WebLogic user in the Deployer role (or Admin).
     type: str
     required: true
-  password:
-    description: The user's password; never logged or returned.
-    type: str
-    required: true
-  validate_certs:
-    description:
-      - Verify the Admin Server's HTTPS certificate and host name; for an internal CA give O(ca_path).
-    type: bool
-    default: true
-  ca_path:
-    description:
-      - PEM file, or directory of hashed PEM files, of the CA that signs the Admin Server's certificate.
-    type: path
   name:
     description: The deployment's name in WebLogic.
     type: str
@@ -93,6 +76,8 @@ options:
 notes:
   - Check mode reads only (GET and getCurrentState) and reports the action and the diff.
   - Diff mode shows targets, version, checksum and per-server state before and after.
+extends_documentation_fragment:
+  - gxtax.ops.weblogic
 author:
   - gxtax-ops contributors
 """
@@ -164,17 +149,17 @@ error:
 
 from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.gxtax.ops.plugins.module_utils.weblogic_deploy import run, sha256_file
-from ansible_collections.gxtax.ops.plugins.module_utils.weblogic_rest import WeblogicClient, WeblogicError
+from ansible_collections.gxtax.ops.plugins.module_utils.weblogic_rest import (
+    WeblogicClient,
+    WeblogicError,
+    connection_argument_spec,
+)
 
 
 def main():
     module = AnsibleModule(
         argument_spec=dict(
-            url=dict(type="str", required=True),
-            user=dict(type="str", required=True),
-            password=dict(type="str", required=True, no_log=True),
-            validate_certs=dict(type="bool", default=True),
-            ca_path=dict(type="path"),
+            **connection_argument_spec(),
             name=dict(type="str", required=True),
             src=dict(type="path"),
             source_path=dict(type="str"),

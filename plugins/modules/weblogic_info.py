@@ -43,20 +43,6 @@ options:
     description: A WebLogic user in the Monitor role (any of Monitor, Operator, Deployer, Admin reads).
     type: str
     required: true
-  password:
-    description: The user's password; never logged or returned.
-    type: str
-    required: true
-  validate_certs:
-    description:
-      - Verify the Admin Server's HTTPS certificate and host name. Leave on; for an internal CA give
-        O(ca_path) instead.
-    type: bool
-    default: true
-  ca_path:
-    description:
-      - PEM file, or directory of hashed PEM files, of the CA that signs the Admin Server's certificate.
-    type: path
   timeout:
     description:
       - Seconds to wait for each request. Requests to managed servers pass through the Admin Server,
@@ -85,6 +71,7 @@ notes:
   - Application states come from the C(getCurrentState) operation of C(appRuntimeStateRuntime), a
     POST that the Monitor role may invoke; the request carries C(X-Requested-By).
 extends_documentation_fragment:
+  - gxtax.ops.weblogic
   - gxtax.ops.attributes.read_only
 seealso:
   - module: gxtax.ops.url_check
@@ -210,6 +197,7 @@ from ansible_collections.gxtax.ops.plugins.module_utils.weblogic_health import e
 from ansible_collections.gxtax.ops.plugins.module_utils.weblogic_rest import (
     WeblogicClient,
     WeblogicError,
+    connection_argument_spec,
     display_url,
     inspection_snapshot,
 )
@@ -218,11 +206,7 @@ from ansible_collections.gxtax.ops.plugins.module_utils.weblogic_rest import (
 def main():
     module = AnsibleModule(
         argument_spec=dict(
-            url=dict(type="str", required=True),
-            user=dict(type="str", required=True),
-            password=dict(type="str", required=True, no_log=True),
-            validate_certs=dict(type="bool", default=True),
-            ca_path=dict(type="path"),
+            **connection_argument_spec(),
             timeout=dict(type="float", default=30.0),
             host=dict(type="str", default="localhost"),
             thresholds=dict(type="dict", default={}),

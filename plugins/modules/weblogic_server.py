@@ -30,27 +30,14 @@ description:
   - Runs on the control node (C(delegate_to=localhost)). WebLogic 10.3.6 has no such API; use the
     WLST scripts in C(files/wlst/) (the C(gxtax.ops.weblogic_rolling_restart) role chooses by
     C(gxtax_weblogic_api)).
+extends_documentation_fragment:
+  - gxtax.ops.weblogic
 author: gxtax-ops contributors
 options:
-  url:
-    description: The Admin Server, C(https://host:port) or C(http://host:port).
-    type: str
-    required: true
   user:
     description: A user in the Operator or Admin role.
     type: str
     required: true
-  password:
-    description: Its password (from Ansible Vault).
-    type: str
-    required: true
-  validate_certs:
-    description: Verify the Admin Server's HTTPS certificate.
-    type: bool
-    default: true
-  ca_path:
-    description: PEM file of the CA that signs the Admin Server's certificate.
-    type: path
   timeout:
     description: Seconds to wait for each REST request.
     type: float
@@ -168,17 +155,17 @@ error:
 
 from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.gxtax.ops.plugins.module_utils.weblogic_lifecycle import LifecycleError, ensure
-from ansible_collections.gxtax.ops.plugins.module_utils.weblogic_rest import WeblogicClient, WeblogicError
+from ansible_collections.gxtax.ops.plugins.module_utils.weblogic_rest import (
+    WeblogicClient,
+    WeblogicError,
+    connection_argument_spec,
+)
 
 
 def main():
     module = AnsibleModule(
         argument_spec=dict(
-            url=dict(type="str", required=True),
-            user=dict(type="str", required=True),
-            password=dict(type="str", required=True, no_log=True),
-            validate_certs=dict(type="bool", default=True),
-            ca_path=dict(type="path"),
+            **connection_argument_spec(),
             timeout=dict(type="float", default=30.0),
             name=dict(type="str", required=True),
             state=dict(type="str", default="running", choices=["running", "shutdown", "restarted"]),
