@@ -19,6 +19,12 @@ description:
   - Only plays that set the variable C(gxtax_report_kind) (for example C(inspection)) are
     reported, so the callback can stay enabled for every playbook.
   - Hosts that were unreachable or failed are listed as such, never silently missing.
+  - "Besides C(records), a task result may carry C(report_sections): extra tables
+    (C({id, title, columns, rows})) such as packages before and after a patch run, shown after
+    the host states and kept in C(report.json) under C(tables); tables of the same C(id) from
+    several hosts are merged. And C(report_meta): a dict added to the report's C(meta), whose
+    C(title) replaces the play's C(gxtax_report_title) (e.g. the holiday's name in the title).
+    C(gxtax.ops.record) hands both over from a play."
   - An aggregate callback enabled by FQCN, so it still runs under ansible-runner and AWX,
     which force their own stdout callback and callback path.
 requirements:
@@ -65,6 +71,7 @@ from ansible_collections.gxtax.ops.plugins.module_utils.inspection_report import
 )
 from ansible_collections.gxtax.ops.plugins.module_utils.records import make_record, normalise, record_problems
 from ansible_collections.gxtax.ops.plugins.module_utils.report_archive import ReportArchive, new_run_id
+from ansible_collections.gxtax.ops.plugins.module_utils.report_tables import merge_tables, table_problems
 
 PLATFORM_GROUPS = ("publicity", "avrecord")
 
@@ -97,6 +104,8 @@ class CallbackModule(CallbackBase):
         self._started = None
         self._records = []
         self._hosts = {}
+        self._tables = []
+        self._report_meta = {}
 
     # -- collection ---------------------------------------------------------
     def v2_playbook_on_start(self, playbook):
@@ -133,6 +142,17 @@ class CallbackModule(CallbackBase):
         for raw in payload.get("records") or []:
             record = self._checked(raw, host, result._task.get_name())
             self._records.append(record)
+        for table in payload.get("report_sections") or []:
+            problems = table_problems(table)
+            if problems:
+                self._records.append(make_record(
+                    "INSP-11", "报告表格格式错误（任务 %s）" % result._task.get_name(), host, "error",
+                    detail="任务返回的 report_sections 不符合格式：%s" % "；".join(problems)[:300],
+                    direction="检查该任务返回的表格数据", consequence="该表格未写入报告"))
+            else:
+                self._tables.append(table)
+        if isinstance(payload.get("report_meta"), dict):
+            self._report_meta.update(payload["report_meta"])
             if record["host"] not in self._hosts:
                 # A record about something other than an inventory host (a URL, a
                 # listener checked from the control node): list it under the
@@ -185,10 +205,14 @@ class CallbackModule(CallbackBase):
     def _meta(self, run_id, ended):
         extra = self._extra_vars
         inventory = context.CLIARGS.get("inventory") or []
-        return {
+        # Tasks may add to the meta (report_meta, e.g. the holiday's name) but never
+        # replace what identifies the run.
+        fixed = ("run_id", "kind", "started", "ended")
+        added = {k: v for k, v in self._report_meta.items() if k not in fixed}
+        return added | {
             "run_id": run_id,
             "kind": self._kind,
-            "title": self._title,
+            "title": str(added.get("title") or self._title),
             "inventory": ", ".join(os.path.relpath(i) if os.path.exists(i) else i for i in inventory),
             "limit": context.CLIARGS.get("subset") or "",
             "operator": extra.get("awx_user_name") or os.environ.get("SUDO_USER") or getpass.getuser(),
@@ -210,7 +234,8 @@ class CallbackModule(CallbackBase):
                 host["state"], host["message"] = "ok", ""
         ended = datetime.datetime.now()
         run_id = new_run_id(self._started)
-        report = build_report(self._records, self._hosts, self._meta(run_id, ended))
+        meta = self._meta(run_id, ended)
+        report = build_report(self._records, self._hosts, meta, merge_tables(self._tables))
         formats = self.get_option("formats") or []
         files = {"report.json": json.dumps(report, ensure_ascii=False, indent=1, sort_keys=True,
                                            default=str).encode("utf-8")}
@@ -221,6 +246,6 @@ class CallbackModule(CallbackBase):
         archive = ReportArchive(self._archive_root())
         entry = archive.store(self._kind, files, when=self._started, run_id=run_id,
                               meta={"overall_status": report["overall_status"],
-                                    "counts": report["counts"], "title": self._title})
+                                    "counts": report["counts"], "title": meta["title"]})
         main_file = "report.html" if "report.html" in files else "report.json"
         self._display.display("gxtax.ops report: %s" % os.path.join(archive.root, entry["path"], main_file))

@@ -32,7 +32,8 @@ border-left:4px solid #4a7}dl.meta{display:grid;grid-template-columns:max-conten
 dt{font-weight:bold}dd{margin:0}.note{color:#555;font-size:.85em}
 @media print{body{margin:0}h2{page-break-after:avoid}}
 """
-META_LABELS = (("run_id", "运行编号"), ("inventory", "清单"), ("limit", "范围"), ("operator", "操作人"),
+META_LABELS = (("run_id", "运行编号"), ("holiday", "节假日"), ("inventory", "清单"), ("limit", "范围"),
+               ("operator", "操作人"),
                ("started", "开始时间"), ("ended", "结束时间"), ("ansible_version", "Ansible 版本"),
                ("gxtax_ops_version", "gxtax-ops 版本"), ("awx_job_id", "AWX 作业"))
 
@@ -143,6 +144,17 @@ def _host_detail(name, host, records):
     return out
 
 
+def _tables(report):
+    out = []
+    for table in report.get("tables") or []:
+        out.append("<h2>%s</h2><table><tr><th>%s</th></tr>" % (
+            _e(table["title"]), "</th><th>".join(_e(c) for c in table["columns"])))
+        out.extend(_row(["" if c is None else ("是" if c is True else "否" if c is False else c)
+                         for c in row]) for row in table["rows"])
+        out.append("</table>")
+    return out
+
+
 def _details(report):
     by_host = {}
     for record in report["records"]:
@@ -165,6 +177,7 @@ def render_html(report):
     out.extend(_overview(report))
     out.extend(_abnormal(report))
     out.extend(_host_states(report))
+    out.extend(_tables(report))
     out.extend(_details(report))
     out.append('<p class="note">本报告由 gxtax-ops 自动生成（%s），文件哈希登记于报告归档索引 '
                "index.jsonl，可用 bin/gxtax-reports verify 校验。</p></body></html>\n"

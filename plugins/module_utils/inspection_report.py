@@ -129,11 +129,12 @@ def overall_status(records, hosts):
     return status
 
 
-def build_report(records, hosts, meta):
+def build_report(records, hosts, meta, tables=()):
     """Return the report dict written as report.json.
 
     hosts maps inventory hostname to {"state": ok|unreachable|failed,
-    "platforms": [...], "message": str}; meta is run metadata.
+    "platforms": [...], "message": str}; meta is run metadata; tables are the
+    extra tables tasks added (report_tables.py), already merged.
     """
     records = sort_records(records)
     checks = checks_only(records)
@@ -148,6 +149,7 @@ def build_report(records, hosts, meta):
         "platforms": platform_index(hosts),
         "hosts": hosts,
         "records": records,
+        "tables": list(tables),
     }
 
 

@@ -14,7 +14,7 @@ __metaclass__ = type
 DOCUMENTATION = r"""
 ---
 module: record
-short_description: Hand inspection records made on the control node to the report
+short_description: Hand records, report tables and report metadata made on the control node to the report
 version_added: 0.1.0
 description:
   - Returns the given O(records) as the task's C(records), after checking each against the one
@@ -27,7 +27,11 @@ description:
     and C(detail) (empty); C(requirement_id), C(item), C(host) and C(status) are required, and a
     C(warning), C(critical) or C(error) record needs a C(direction) (排查方向) and a
     C(consequence) (导致问题)."
-  - Any record breaking the format fails the task with one message per problem; no record is returned then.
+  - O(sections) adds tables to the report (for what is not a check, such as packages before and
+    after a patch run) and O(meta) adds to the report's metadata; O(meta.title) replaces the
+    play's C(gxtax_report_title).
+  - Any record or table breaking its format fails the task with one message per problem; nothing
+    is returned then.
   - Runs on the control node only; never connects to the managed host.
 options:
   records:
@@ -36,7 +40,21 @@ options:
         C(value), C(unit), C(threshold), C(detail), C(direction), C(consequence).
     type: list
     elements: dict
-    required: true
+    default: []
+  sections:
+    description:
+      - Tables for the report, each a dict C(id), C(title) (Chinese), C(columns) (list of
+        strings) and C(rows) (list of lists of scalars, one cell per column).
+      - Tables with the same C(id) from several hosts become one table.
+    type: list
+    elements: dict
+    default: []
+  meta:
+    description:
+      - Added to the report's metadata, for example C(holiday) (shown as 节假日) or C(title).
+      - Cannot replace C(run_id), C(kind), C(started) or C(ended).
+    type: dict
+    default: {}
 attributes:
   action:
     description: The work is done by an action plugin on the control node.
@@ -73,6 +91,21 @@ EXAMPLES = r"""
            {'group_names': group_names, 'gxtax_inspection_contacts': gxtax_inspection_contacts},
            inventory_hostname) }}
 
+- name: INSP-16 | Name the holiday in the report's title
+  gxtax.ops.record:
+    meta:
+      title: 节假日全面检查报告（国庆节）
+      holiday: 国庆节
+
+- name: SEC-01 | Add the packages upgraded on this host to the patch report
+  gxtax.ops.record:
+    sections:
+      - id: packages
+        title: 软件包升级明细
+        columns: [主机, 软件包, 升级前版本, 升级后版本]
+        rows:
+          - ["{{ inventory_hostname }}", openssl, 3.0.11-1, 3.0.13-1]
+
 - name: INSP-16 | Record a finding made by hand on the last day of a holiday
   gxtax.ops.record:
     records:
@@ -104,8 +137,17 @@ records:
       detail: 操作系统：Kylin Linux Advanced Server V10 (Sword)（来源：主机采集）。
       direction: null
       consequence: null
+report_sections:
+  description: The tables of O(sections), when given.
+  returned: when O(sections) is not empty
+  type: list
+  elements: dict
+report_meta:
+  description: O(meta), when given.
+  returned: when O(meta) is not empty
+  type: dict
 status:
-  description: The worst status among O(records).
+  description: The worst status among O(records) (C(ok) when there are none).
   returned: success
   type: str
   sample: ok

@@ -132,3 +132,26 @@ def test_rescued_failure_leaves_the_host_inspected_but_an_unrescued_one_does_not
     assert report["hosts"]["unrescued"]["state"] == "failed"
     assert "unrescued failure" in report["hosts"]["unrescued"]["message"]
     assert [r["status"] for r in report["records"] if r["host"] == "rescued"] == ["error"]
+
+
+def test_tasks_add_tables_and_meta_to_the_report(tmp_path):
+    inventory = tmp_path / "hosts.yml"
+    inventory.write_text("all:\n  vars: {ansible_connection: local, ansible_python_interpreter: %s}\n"
+                         "  hosts: {first: {}, second: {}}\n" % sys.executable, encoding="utf-8")
+    proc = subprocess.run([str(BIN / "ansible-playbook"), "-i", str(inventory),
+                           "tests/integration/playbooks/report_tables.yml"],
+                          cwd=ROOT, env=_env(GXTAX_REPORT_ROOT=str(tmp_path / "reports")),
+                          capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    entry, report, run_dir = _only_report(tmp_path / "reports")
+    assert entry["kind"] == "patch"
+    assert report["title"] == report["meta"]["title"] == "节假日全面检查报告（国庆节）"
+    assert report["meta"]["holiday"] == "国庆节" and report["meta"]["run_id"] != "not-allowed"
+    [table] = report["tables"]
+    assert table["id"] == "packages"
+    assert sorted(row[0] for row in table["rows"]) == ["first", "second"]
+    [bad] = [r for r in report["records"] if r["item"].startswith("报告表格格式错误")]
+    assert bad["host"] == "second" and bad["status"] == "error" and "row 1" in bad["detail"]
+    page = (run_dir / "report.html").read_text(encoding="utf-8")
+    assert "<h2>软件包升级明细</h2>" in page and "&lt;openssl&gt;" in page and "<openssl>" not in page
+    assert "<dt>节假日</dt><dd>国庆节</dd>" in page
