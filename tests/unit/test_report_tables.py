@@ -6,7 +6,8 @@ from ansible_collections.gxtax.ops.plugins.module_utils.report_tables import mer
 
 
 def _table(**changes):
-    table = {"id": "packages", "title": "软件包", "columns": ["主机", "软件包"], "rows": [["db01", "openssl"]]}
+    table = {"id": "packages", "title": "软件包", "columns": ["主机", "软件包"],
+             "rows": [["db01", "openssl"]]}
     table.update(changes)
     return table
 

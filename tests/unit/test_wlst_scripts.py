@@ -18,6 +18,7 @@ import yaml
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 WLST = ROOT / "files" / "wlst"
 ROLE = ROOT / "roles" / "weblogic_rolling_restart"
+WLST_ROLE = ROOT / "roles" / "weblogic_wlst"
 SCRIPTS = sorted(WLST.glob("*.py"))
 SECRET = "Sentinel-wlst-2b9c-secret"
 
@@ -46,10 +47,14 @@ def wlst_exit(exitcode=0):
     raise Done(exitcode)
 script = sys.argv[1]
 sys.argv = sys.argv[1:]
-namespace = {"__name__": "__main__", "exit": wlst_exit, "getMBean": Bean,
+absent = os.environ.get("ABSENT_APPS", "").split(",")
+def get_mbean(path):
+    if path.startswith("/AppDeployments/") and path.rsplit("/", 1)[1] in absent: return None
+    return Bean(path)
+namespace = {"__name__": "__main__", "exit": wlst_exit, "getMBean": get_mbean,
              "execfile": lambda path: exec(compile(open(path).read(), path, "exec"), namespace)}
-for name in ("connect", "disconnect", "domainRuntime", "shutdown", "start", "deploy", "redeploy",
-             "undeploy", "startApplication"):
+for name in ("connect", "disconnect", "domainRuntime", "serverConfig", "shutdown", "start", "deploy",
+             "redeploy", "undeploy", "startApplication"):
     namespace[name] = record(name)
 code = 0
 try:
@@ -82,7 +87,7 @@ def run(tmp_path, script, *args, env=None, credentials=True):
 def test_there_are_scripts_for_every_operation():
     names = {p.name for p in SCRIPTS}
     assert {"deploy.py", "redeploy.py", "undeploy.py", "start_application.py", "server_lifecycle.py",
-            "gxtax_wlst.py"} <= names
+            "app_state.py", "gxtax_wlst.py"} <= names
 
 
 @pytest.mark.parametrize("script", SCRIPTS, ids=lambda p: p.name)
@@ -175,6 +180,17 @@ def test_deployment_scripts_call_their_wlst_command(tmp_path, script, args, call
     assert SECRET not in out
 
 
+def test_app_state_says_whether_the_application_is_deployed_and_its_state_per_target(tmp_path):
+    rc, out, log, _states = run(tmp_path, "app_state.py", "gxtax-web", "ms1,ms2")
+    assert rc == 0, out
+    assert out.splitlines()[-3:] == ["GXTAX deployed yes", "GXTAX state ms1 STATE_ACTIVE",
+                                     "GXTAX state ms2 STATE_ACTIVE"]
+    assert [c[0] for c in log][:2] == ["connect", "serverConfig"]
+    rc, out, log, _states = run(tmp_path, "app_state.py", "gxtax-web", "ms1",
+                                env={"ABSENT_APPS": "gxtax-web"})
+    assert rc == 0 and "GXTAX deployed no" in out and "GXTAX state" not in out
+
+
 def test_a_failed_deployment_says_so(tmp_path):
     rc, out, _log, _states = run(tmp_path, "deploy.py", "gxtax-web", "/u01/x.war", "ms1",
                                  env={"FAIL_DEPLOY": "1"})
@@ -184,12 +200,12 @@ def test_a_failed_deployment_says_so(tmp_path):
 # ------------------------------------------------------------------ how the role passes credentials
 
 
-def _tasks(name):
-    return yaml.safe_load((ROLE / "tasks" / name).read_text(encoding="utf-8"))
+def _tasks(name, role=ROLE):
+    return yaml.safe_load((role / "tasks" / name).read_text(encoding="utf-8"))
 
 
 def test_role_writes_the_credentials_file_private_and_hidden():
-    task = next(t for t in _tasks("wlst_prepare.yml") if "credentials" in t["name"])
+    task = next(t for t in _tasks("main.yml", WLST_ROLE) if "credentials" in t["name"])
     assert task["ansible.builtin.copy"]["mode"] == "0600" and task["no_log"] is True
     assert "gxtax_weblogic_password" in task["ansible.builtin.copy"]["content"]
 
@@ -203,6 +219,7 @@ def test_role_never_puts_the_password_on_a_command_line():
 
 def test_role_deletes_the_credentials_whatever_happens():
     block = next(t for t in _tasks("main.yml") if "block" in t)
-    cleanup = block["always"][0]
-    assert cleanup["ansible.builtin.file"]["state"] == "absent"
-    assert "__gxtax_weblogic_restart_wlst_dir.path" in cleanup["ansible.builtin.file"]["path"]
+    cleanup = block["always"][0]["ansible.builtin.include_role"]
+    assert cleanup == {"name": "gxtax.ops.weblogic_wlst", "tasks_from": "cleanup"}
+    [remove] = _tasks("cleanup.yml", WLST_ROLE)
+    assert remove["ansible.builtin.file"] == {"path": "{{ gxtax_weblogic_wlst_workdir }}", "state": "absent"}
