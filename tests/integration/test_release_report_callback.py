@@ -82,7 +82,7 @@ def test_successful_release_is_reported_once_without_secrets(tmp_path):
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert entry["kind"] == "release"  # and only one entry: the inspection callback stayed out
     assert entry["meta"]["version"] == "1.0.2.06" and entry["meta"]["outcome"] == "succeeded"
-    assert entry["meta"]["environment"] == "preproduction" and entry["meta"]["package"] == "1.0.2.06_01.zip"
+    assert entry["meta"]["environment"] == "preproduction" and entry["meta"]["package"] == "1.0.2_06.tar.gz"
     assert "gxtax.ops release report (成功): %s" % (run_dir / "report.html") in proc.stdout
     assert report["outcome"] == "succeeded"
     names = [s["task"] for s in report["steps"]]

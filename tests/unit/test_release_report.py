@@ -28,7 +28,7 @@ SECRET = "Sentinel-rel-4b1d-not-for-reports"
 META = {"run_id": "20261127T190000-abcdef", "operator": "zhangsan", "inventory": "inventories/production",
         "started": "2026-11-27T19:00:00", "ended": "2026-11-27T19:20:00"}
 HOSTS = {"wls01": {"state": "ok", "message": "", "failures": 0}}
-RELEASE = {"version": "1.0.2.06", "package": "1.0.2.06_01.zip", "package_name": "1.0.2.06_01",
+RELEASE = {"version": "1.0.2.06", "package": "1.0.2_06.tar.gz", "package_name": "1.0.2_06",
            "environment": "production", "kind": "patch", "approval": "审批-118",
            "checksums": {"publicity.war": "0cc175b9c0f1b6a831c399e269772661"}}
 
@@ -70,7 +70,7 @@ def test_successful_release_reports_success_and_index_contract():
     assert report["steps"][0]["seconds"] == 2.5 and report["steps"][0]["requirement_id"] == "REL-07"
     meta = index_meta(report)
     assert {k: meta[k] for k in ("version", "package", "environment", "outcome")} == {
-        "version": "1.0.2.06", "package": "1.0.2.06_01.zip", "environment": "production",
+        "version": "1.0.2.06", "package": "1.0.2_06.tar.gz", "environment": "production",
         "outcome": "succeeded"}
     assert meta["title"] == report["title"] == "版本发布报告 1.0.2.06（生产环境）"
     assert render_summary(report).splitlines()[0].startswith("【成功】")
