@@ -20,7 +20,8 @@ CONTROLLER_PY := plugins/module_utils/report_archive.py plugins/module_utils/ins
   plugins/module_utils/tax_calendar.py plugins/module_utils/release_notice.py \
   plugins/module_utils/release_report.py plugins/module_utils/release_html.py \
   plugins/module_utils/release_package.py plugins/module_utils/version_archive.py \
-  plugins/modules/release_package.py plugins/modules/release_archive.py
+  plugins/modules/release_package.py plugins/modules/release_archive.py \
+  plugins/module_utils/sql_script.py plugins/module_utils/oracle_script_run.py plugins/modules/oracle_script.py
 TARGET_PY = $(filter-out $(CONTROLLER_PY),$(wildcard plugins/modules/*.py plugins/module_utils/*.py))
 # Tools run with the virtualenv first on PATH, as ansible-lint expects.
 export PATH := $(abspath $(BIN)):$(PATH)

@@ -22,6 +22,7 @@ full-width colons are the contract's own.
 
 from __future__ import annotations
 
+import datetime
 import re
 
 from ansible_collections.gxtax.ops.plugins.module_utils.tax_calendar import CalendarError, to_datetime
@@ -57,9 +58,15 @@ def _lines(value, what):
 
 
 def upgrade_time(start, end):
-    """'2026 年 10 月 27 日 19:00 至 10 月 27 日 21:00' (zero-padded, as the XX of the template)."""
+    """'2026 年 10 月 27 日 19:00 至 10 月 27 日 21:00' (zero-padded, as the XX of the template).
+
+    end is a time, or the upgrade's length in minutes (an int) counted from start.
+    """
     begin = to_datetime(start, "start")
-    finish = to_datetime(end, "end")
+    if isinstance(end, int) and not isinstance(end, bool):
+        finish = begin + datetime.timedelta(minutes=end)
+    else:
+        finish = to_datetime(end, "end")
     if finish <= begin:
         raise CalendarError("REL-06 结束时间 %s 必须晚于开始时间 %s / end must be after start"
                             % (finish.strftime("%Y-%m-%d %H:%M"), begin.strftime("%Y-%m-%d %H:%M")))

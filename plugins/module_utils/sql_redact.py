@@ -29,7 +29,7 @@ _Q_CLOSE = {"[": "]", "{": "}", "<": ">", "(": ")"}
 # Prefixes that turn the next quote into a literal of another kind: N'', X'' (hex), Q'', NQ''.
 _PREFIXES = ("nq", "n", "x", "q")
 _NUMBER = re.compile(r"(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?")
-_ORA_CODE = re.compile(r"\b(?:ORA|TNS|RMAN|DBV|KUP|PLS|SP2)-\d{1,5}\b", re.IGNORECASE)
+_ORA_CODE = re.compile(r"\b(?:ORA|TNS|RMAN|DBV|KUP|PLS|SP2|DPY|DPI)-\d{1,5}\b", re.IGNORECASE)
 
 
 def _is_word(char):

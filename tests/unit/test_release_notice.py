@@ -128,3 +128,9 @@ def test_bad_input_names_the_rule(kwargs, message):
     args.update(kwargs)
     with pytest.raises(CalendarError, match=message):
         rn.release_notice(**args)
+
+
+def test_the_end_may_be_a_length_in_minutes():
+    assert rn.upgrade_time("2026-11-25T21:30:00", 150) == "2026 年 11 月 25 日 21:30 至 11 月 26 日 00:00"
+    later = rn.upgrade_time("2026-11-25T19:00:00", "2026-11-25T21:00:00")
+    assert rn.upgrade_time("2026-11-25T19:00:00", 120) == later

@@ -111,3 +111,11 @@ def test_messages_keep_error_codes_and_lose_data():
     assert redacted.startswith("ORA-20001:") and "ORA-06512" in redacted
     assert redact_message(None) == ""
     assert len(redact_message("ORA-00600: " + "x " * 300)) <= 160
+
+
+def test_driver_error_codes_survive_redaction():
+    from ansible_collections.gxtax.ops.plugins.module_utils.sql_redact import redact_message  # noqa: PLC0415
+
+    text = redact_message("DPY-4011: the database or network closed the connection; "
+                          "DPI-1080: connection was closed")
+    assert "DPY-4011" in text and "DPI-1080" in text
