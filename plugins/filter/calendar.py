@@ -39,7 +39,7 @@ def _plain(value):
 
 def _calendar(overrides):
     if overrides is None or overrides == "":
-        key = ("none",)
+        key, overrides = ("none",), None
     elif isinstance(overrides, (str, os.PathLike)):
         path = os.path.abspath(os.fspath(overrides))
         try:

@@ -169,3 +169,10 @@ def test_every_filter_documents_itself_through_ansible_doc(docs, name):
     assert doc["doc"]["author"] and doc["doc"]["version_added"] == "0.1.0"
     assert doc["examples"] and doc["return"]
     assert "gxtax.ops." + name in doc["examples"]
+
+
+def test_an_empty_override_setting_means_no_overrides():
+    from ansible_collections.gxtax.ops.plugins.filter.calendar import release_window_check  # noqa: PLC0415
+
+    result = release_window_check("2026-11-25T19:00:00", "patch", "production", rules={}, overrides="")
+    assert result["allowed"] is True
