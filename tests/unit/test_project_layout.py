@@ -2,6 +2,7 @@
 
 import configparser
 import json
+import re
 import os
 import pathlib
 import subprocess
@@ -49,12 +50,26 @@ def test_requirements_yml_matches_the_collections_installed_from_pypi():
         assert installed.get(item["name"]) == item["version"], item["name"]
 
 
-def test_every_role_has_an_argument_spec():
+def _entry_points():
+    """role -> entry points: main when tasks/main.yml exists, and every tasks_from used on it."""
+    used = {}
+    pattern = re.compile(r"name:\s*gxtax\.ops\.(\w+)\s*\n\s*tasks_from:\s*(\w+)")
+    for path in list((ROOT / "playbooks").rglob("*.yml")) + list((ROOT / "roles").rglob("*.yml")):
+        for role, entry in pattern.findall(path.read_text(encoding="utf-8")):
+            used.setdefault(role, set()).add(entry)
+    return used
+
+
+def test_every_role_entry_point_has_an_argument_spec():
     roles = [p for p in (ROOT / "roles").iterdir() if p.is_dir()]
     assert roles
+    used = _entry_points()
+    assert "prepare" in used["release"]  # the scan finds include_role ... tasks_from
     for role in roles:
         spec = yaml.safe_load((role / "meta" / "argument_specs.yml").read_text(encoding="utf-8"))
-        assert "main" in spec["argument_specs"], role.name
+        wanted = used.get(role.name, set()) | ({"main"} if (role / "tasks" / "main.yml").exists() else set())
+        assert wanted, role.name
+        assert wanted <= set(spec["argument_specs"]), (role.name, wanted - set(spec["argument_specs"]))
 
 
 def test_every_module_documents_itself_through_ansible_doc():
