@@ -17,7 +17,7 @@ CONTROLLER_PY := plugins/module_utils/report_archive.py plugins/module_utils/ins
   plugins/module_utils/inspection_html.py plugins/module_utils/notify.py \
   plugins/module_utils/oracle_checks.py plugins/module_utils/oracle_sql.py plugins/module_utils/sql_redact.py \
   plugins/module_utils/oracle_conn.py plugins/module_utils/oracle_errors.py plugins/modules/oracle_health.py \
-  plugins/module_utils/tax_calendar.py plugins/module_utils/release_notice.py \
+  plugins/module_utils/tax_calendar.py plugins/module_utils/release_notice.py plugins/module_utils/run_context.py \
   plugins/module_utils/release_report.py plugins/module_utils/release_html.py \
   plugins/module_utils/release_package.py plugins/module_utils/version_archive.py \
   plugins/modules/release_package.py plugins/modules/release_archive.py \

@@ -29,17 +29,9 @@ description:
     which force their own stdout callback and callback path.
 requirements:
   - enable in ansible.cfg with C(callbacks_enabled = gxtax.ops.inspection_report)
+extends_documentation_fragment:
+  - gxtax.ops.report_archive
 options:
-  archive_root:
-    description:
-      - Root of the report archive. A relative path is taken from the current directory.
-      - Default is C(reports) beside the C(playbooks) directory of the playbook being run.
-    type: path
-    env:
-      - name: GXTAX_REPORT_ROOT
-    ini:
-      - section: gxtax_report
-        key: archive_root
   formats:
     description:
       - Human-readable files to write beside C(report.json), which is always written because
@@ -57,12 +49,9 @@ options:
 """
 
 import datetime
-import getpass
 import json
 import os
 
-from ansible import context
-from ansible.module_utils.ansible_release import __version__ as ansible_version
 from ansible.plugins.callback import CallbackBase
 from ansible_collections.gxtax.ops.plugins.module_utils.inspection_html import render_html
 from ansible_collections.gxtax.ops.plugins.module_utils.inspection_report import (
@@ -71,22 +60,11 @@ from ansible_collections.gxtax.ops.plugins.module_utils.inspection_report import
 )
 from ansible_collections.gxtax.ops.plugins.module_utils.records import make_record, normalise, record_problems
 from ansible_collections.gxtax.ops.plugins.module_utils.report_archive import ReportArchive, new_run_id
+from ansible_collections.gxtax.ops.plugins.module_utils.run_context import default_archive_root, run_meta
 from ansible_collections.gxtax.ops.plugins.module_utils.report_tables import merge_tables, table_problems
 
 PLATFORM_GROUPS = ("publicity", "avrecord")
 
-
-def _collection_version():
-    """Version from galaxy.yml, read without a YAML parser (one key, one line)."""
-    path = os.path.join(os.path.dirname(__file__), "..", "..", "galaxy.yml")
-    try:
-        with open(path, encoding="utf-8") as handle:
-            for line in handle:
-                if line.startswith("version:"):
-                    return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return "unknown"
 
 
 class CallbackModule(CallbackBase):
@@ -196,32 +174,15 @@ class CallbackModule(CallbackBase):
 
     # -- output -------------------------------------------------------------
     def _archive_root(self):
-        root = self.get_option("archive_root")
-        if root:
-            return root
-        project = os.path.dirname(self._playbook_dir) if self._playbook_dir else os.getcwd()
-        return os.path.join(project, "reports")
+        return self.get_option("archive_root") or default_archive_root(self._playbook_dir)
 
     def _meta(self, run_id, ended):
-        extra = self._extra_vars
-        inventory = context.CLIARGS.get("inventory") or []
         # Tasks may add to the meta (report_meta, e.g. the holiday's name) but never
         # replace what identifies the run.
         fixed = ("run_id", "kind", "started", "ended")
         added = {k: v for k, v in self._report_meta.items() if k not in fixed}
-        return added | {
-            "run_id": run_id,
-            "kind": self._kind,
-            "title": str(added.get("title") or self._title),
-            "inventory": ", ".join(os.path.relpath(i) if os.path.exists(i) else i for i in inventory),
-            "limit": context.CLIARGS.get("subset") or "",
-            "operator": extra.get("awx_user_name") or os.environ.get("SUDO_USER") or getpass.getuser(),
-            "started": self._started.isoformat(timespec="seconds"),
-            "ended": ended.isoformat(timespec="seconds"),
-            "ansible_version": ansible_version,
-            "gxtax_ops_version": _collection_version(),
-            "awx_job_id": str(extra.get("awx_job_id") or extra.get("tower_job_id") or ""),
-        }
+        return added | run_meta(run_id, self._started, ended, self._extra_vars) | {
+            "kind": self._kind, "title": str(added.get("title") or self._title)}
 
     def v2_playbook_on_stats(self, stats):
         if not self._kind:

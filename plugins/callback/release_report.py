@@ -48,28 +48,15 @@ description:
     naming the step that failed.
 requirements:
   - enable in ansible.cfg with C(callbacks_enabled = gxtax.ops.inspection_report, gxtax.ops.release_report)
-options:
-  archive_root:
-    description:
-      - Root of the report archive, the same one as the inspection report's. A relative path is
-        taken from the current directory.
-      - Default is C(reports) beside the C(playbooks) directory of the playbook being run.
-    type: path
-    env:
-      - name: GXTAX_REPORT_ROOT
-    ini:
-      - section: gxtax_report
-        key: archive_root
+extends_documentation_fragment:
+  - gxtax.ops.report_archive
 """
 
 import datetime
-import getpass
 import json
 import os
 from collections.abc import Mapping
 
-from ansible import context
-from ansible.module_utils.ansible_release import __version__ as ansible_version
 from ansible.plugins.callback import CallbackBase
 from ansible_collections.gxtax.ops.plugins.module_utils.release_html import render_html
 from ansible_collections.gxtax.ops.plugins.module_utils.release_report import (
@@ -79,6 +66,7 @@ from ansible_collections.gxtax.ops.plugins.module_utils.release_report import (
     render_summary,
 )
 from ansible_collections.gxtax.ops.plugins.module_utils.report_archive import ReportArchive, new_run_id
+from ansible_collections.gxtax.ops.plugins.module_utils.run_context import default_archive_root, run_meta
 
 TRUE_WORDS = ("true", "yes", "on", "1")
 
@@ -90,18 +78,6 @@ def _truthy(value):
 def _now():
     return datetime.datetime.now().isoformat(timespec="milliseconds")
 
-
-def _collection_version():
-    """Version from galaxy.yml, read without a YAML parser (one key, one line)."""
-    path = os.path.join(os.path.dirname(__file__), "..", "..", "galaxy.yml")
-    try:
-        with open(path, encoding="utf-8") as handle:
-            for line in handle:
-                if line.startswith("version:"):
-                    return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return "unknown"
 
 
 def _hidden(payload):
@@ -241,27 +217,10 @@ class CallbackModule(CallbackBase):
 
     # -- output ----------------------------------------------------------------------
     def _archive_root(self):
-        root = self.get_option("archive_root")
-        if root:
-            return root
-        project = os.path.dirname(self._playbook_dir) if self._playbook_dir else os.getcwd()
-        return os.path.join(project, "reports")
+        return self.get_option("archive_root") or default_archive_root(self._playbook_dir)
 
     def _meta(self, run_id, ended):
-        extra = self._extra_vars
-        inventory = context.CLIARGS.get("inventory") or []
-        return {
-            "run_id": run_id,
-            "inventory": ", ".join(os.path.relpath(i) if os.path.exists(i) else i for i in inventory),
-            "limit": context.CLIARGS.get("subset") or "",
-            "operator": extra.get("awx_user_name") or os.environ.get("SUDO_USER") or getpass.getuser(),
-            "started": self._started.isoformat(timespec="seconds"),
-            "ended": ended.isoformat(timespec="seconds"),
-            "check_mode": bool(context.CLIARGS.get("check")),
-            "ansible_version": ansible_version,
-            "gxtax_ops_version": _collection_version(),
-            "awx_job_id": str(extra.get("awx_job_id") or extra.get("tower_job_id") or ""),
-        }
+        return run_meta(run_id, self._started, ended, self._extra_vars)
 
     def v2_playbook_on_stats(self, stats):
         if not self._seen:
