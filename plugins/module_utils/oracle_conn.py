@@ -140,6 +140,20 @@ _KEY_SECRET = re.compile(r"(?i)\b((?:wallet_)?password|pwd)\s*=\s*(\"[^\"]*\"|[^
 _INLINE_CREDENTIALS = re.compile(r"([^/@()\s\"']+)/[^@\s]*@")
 
 
+def connection_argument_spec():
+    """The connection options of every gxtax.ops Oracle module (oracle_health, oracle_script)."""
+    return dict(
+        dsn=dict(type="str", required=True),
+        user=dict(type="str"),
+        password=dict(type="str", no_log=True),
+        mode=dict(type="str", choices=["normal", "sysdba"], default="normal"),
+        client_lib_dir=dict(type="path"),
+        config_dir=dict(type="path"),
+        wallet_location=dict(type="path"),
+        wallet_password=dict(type="str", no_log=True),
+    )
+
+
 def split_dsn(dsn):
     """(user, password, dsn without them) of a DSN written as user/password@connect_string.
 

@@ -29,8 +29,9 @@ import os
 import re
 import time
 
-from ansible_collections.gxtax.ops.plugins.module_utils.oracle_conn import (
-    ConnectFailure, Scrubber, connect, error_codes, run_with_deadline, split_dsn, summary)
+from ansible_collections.gxtax.ops.plugins.module_utils.oracle_conn import (  # noqa: F401 - re-exported
+    ConnectFailure, Scrubber, connect, connection_argument_spec, error_codes, run_with_deadline, split_dsn,
+    summary)
 from ansible_collections.gxtax.ops.plugins.module_utils.oracle_errors import CAUSES
 from ansible_collections.gxtax.ops.plugins.module_utils.sql_redact import redact_message
 from ansible_collections.gxtax.ops.plugins.module_utils.sql_script import commits
@@ -47,24 +48,6 @@ COMPILE_ERRORS_SQL = (
     "AND name = :name AND type = :type AND attribute = 'ERROR' ORDER BY sequence")
 
 # ------------------------------------------------------------------ connection options
-
-def connection_argument_spec():
-    """The connection options, the same as gxtax.ops.oracle_health's (a unit test keeps them equal).
-
-    Kept here because a module can only import module_utils at run time: Ansible ships
-    plugins/module_utils with a module, never another module's file.
-    """
-    return dict(
-        dsn=dict(type="str", required=True),
-        user=dict(type="str"),
-        password=dict(type="str", no_log=True),
-        mode=dict(type="str", choices=["normal", "sysdba"], default="normal"),
-        client_lib_dir=dict(type="path"),
-        config_dir=dict(type="path"),
-        wallet_location=dict(type="path"),
-        wallet_password=dict(type="str", no_log=True),
-    )
-
 
 def connection_settings(params, connect_timeout):
     """(settings for oracle_conn.connect, scrubber, secrets) from the module's parameters.

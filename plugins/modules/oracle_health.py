@@ -260,7 +260,7 @@ import traceback
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 from ansible_collections.gxtax.ops.plugins.module_utils import oracle_checks
 from ansible_collections.gxtax.ops.plugins.module_utils.oracle_conn import (
-    ANSWER_MARGIN_S, Inspection, Scrubber, run_with_deadline, split_dsn)
+    ANSWER_MARGIN_S, Inspection, Scrubber, connection_argument_spec, run_with_deadline, split_dsn)
 
 try:
     import oracledb
@@ -291,19 +291,12 @@ class OracleModule(AnsibleModule):
 
 def argument_spec():
     return dict(
-        dsn=dict(type="str", required=True),
-        user=dict(type="str"),
-        password=dict(type="str", no_log=True),
-        mode=dict(type="str", choices=["normal", "sysdba"], default="normal"),
+        connection_argument_spec(),
         checks=dict(type="list", elements="str", choices=list(oracle_checks.CHECKS)),
         thresholds=dict(type="dict", default={}),
         options=dict(type="dict", default={}),
         timeout=dict(type="float", default=30.0),
         query_timeout=dict(type="float", default=10.0),
-        client_lib_dir=dict(type="path"),
-        config_dir=dict(type="path"),
-        wallet_location=dict(type="path"),
-        wallet_password=dict(type="str", no_log=True),
         host=dict(type="str", default="localhost"),
     )
 

@@ -351,6 +351,7 @@ def test_a_very_long_script_lists_a_bounded_number_of_statements(monkeypatch, ca
 
 
 def test_connection_options_are_the_same_as_oracle_health():
+    # One spec in oracle_conn serves both; this keeps oracle_health from growing its own again.
     health = oracle_health.argument_spec()
     for name, spec in oracle_script_run.connection_argument_spec().items():
         assert health[name] == spec, name
