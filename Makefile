@@ -10,14 +10,14 @@ PLAYBOOK ?= playbooks/inspection.yml
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 # Debian packages the test harness needs on the control machine.
-TEST_DEBS := debootstrap systemd-container dpkg-dev iproute2 openssh-client util-linux
+TEST_DEBS := debootstrap systemd-container dpkg-dev iproute2 openssh-client util-linux faketime
 # Code runs on managed hosts, which must stay valid on Python 3.7 (Kylin V10),
 # unless listed here as control-node only (delegate_to: localhost, callbacks).
 CONTROLLER_PY := plugins/module_utils/report_archive.py plugins/module_utils/inspection_report.py \
   plugins/module_utils/inspection_html.py plugins/module_utils/notify.py \
   plugins/module_utils/oracle_checks.py plugins/module_utils/oracle_sql.py plugins/module_utils/sql_redact.py \
   plugins/module_utils/oracle_conn.py plugins/module_utils/oracle_errors.py plugins/modules/oracle_health.py \
-  plugins/module_utils/tax_calendar.py plugins/module_utils/release_notice.py plugins/module_utils/run_context.py \
+  plugins/module_utils/tax_calendar.py plugins/module_utils/release_notice.py plugins/module_utils/run_context.py plugins/module_utils/schedule_gate.py \
   plugins/module_utils/release_report.py plugins/module_utils/release_html.py \
   plugins/module_utils/release_package.py plugins/module_utils/version_archive.py \
   plugins/modules/release_package.py plugins/modules/release_archive.py \
@@ -26,11 +26,12 @@ TARGET_PY = $(filter-out $(CONTROLLER_PY),$(wildcard plugins/modules/*.py plugin
 # Tools run with the virtualenv first on PATH, as ansible-lint expects.
 export PATH := $(abspath $(BIN)):$(PATH)
 
-.PHONY: help inspect test lint unit integration molecule bench bench-harness venv constraints test-debs verify-reports clean
+.PHONY: help inspect test lint unit integration molecule bench bench-harness venv constraints test-debs verify-reports bundle clean
 
 help:
 	@echo "make inspect   create .venv, install, inspect $(INVENTORY), print the report path"
 	@echo "make test      install what the tests need, then lint, unit and integration tests"
+	@echo "make bundle    dist/gxtax-ops-bundle-<release>.tar.gz: installs the control node offline"
 	@echo "make lint | unit | integration | molecule | bench | bench-harness | verify-reports | constraints | clean"
 
 # Bad input stops here, at parse time, with one line and status 2 — before
@@ -120,5 +121,9 @@ bench-harness: $(STAMP) test-debs
 verify-reports: $(STAMP)
 	$(BIN)/python bin/gxtax-reports verify
 
+# One tarball with the project, every pinned wheel and the collections, for the isolated network (内网).
+bundle: $(STAMP)
+	$(BIN)/python scripts/make-bundle
+
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache
+	rm -rf $(VENV) .pytest_cache .ruff_cache dist

@@ -40,7 +40,8 @@ class ActionModule(ActionBase):
                             for problem in table_problems(table))
         if problems:
             result.update(failed=True, changed=False, problems=problems,
-                          msg="记录不符合统一记录格式或表格格式错误 / records or tables break their format: %s"
+                          msg="记录不符合统一记录格式或表格格式错误 / records or tables break their format: "
+                              "%s"
                               % "；".join(problems))
             return result
         records = [normalise(r) for r in args["records"]]

@@ -84,6 +84,7 @@ class CallbackModule(CallbackBase):
         self._hosts = {}
         self._tables = []
         self._report_meta = {}
+        self._play_named_kind = False
 
     # -- collection ---------------------------------------------------------
     def v2_playbook_on_start(self, playbook):
@@ -92,6 +93,7 @@ class CallbackModule(CallbackBase):
 
     def v2_playbook_on_play_start(self, play):
         play_vars = play.vars or {}
+        self._play_named_kind = bool(play_vars.get("gxtax_report_kind")) and not self._kind
         if play_vars.get("gxtax_report_kind") and not self._kind:
             self._kind = str(play_vars["gxtax_report_kind"])
             self._title = str(play_vars.get("gxtax_report_title") or "系统巡检报告")
@@ -99,6 +101,13 @@ class CallbackModule(CallbackBase):
         if self._kind:
             for host in play.get_variable_manager()._inventory.get_hosts(play.hosts):
                 self._host(host)
+
+    def v2_playbook_on_no_hosts_matched(self):
+        # The play naming the report kind matched no host: nothing was checked, so no report
+        # (holiday_check.yml's first play leaves the second one no host on an ordinary day).
+        if self._play_named_kind and not self._records:
+            self._kind = self._title = None
+            self._hosts = {}
 
     def _host(self, host):
         name = host.get_name()
@@ -120,6 +129,14 @@ class CallbackModule(CallbackBase):
         for raw in payload.get("records") or []:
             record = self._checked(raw, host, result._task.get_name())
             self._records.append(record)
+            if record["host"] not in self._hosts:
+                # A record about something other than an inventory host (a URL, a
+                # listener checked from the control node): list it under the
+                # platforms of the host whose task measured it.
+                self._hosts[record["host"]] = {
+                    "state": "ok", "message": "由 %s 的任务检查" % host,
+                    "platforms": list(self._hosts[host]["platforms"]),
+                }
         for table in payload.get("report_sections") or []:
             problems = table_problems(table)
             if problems:
@@ -131,14 +148,6 @@ class CallbackModule(CallbackBase):
                 self._tables.append(table)
         if isinstance(payload.get("report_meta"), dict):
             self._report_meta.update(payload["report_meta"])
-            if record["host"] not in self._hosts:
-                # A record about something other than an inventory host (a URL, a
-                # listener checked from the control node): list it under the
-                # platforms of the host whose task measured it.
-                self._hosts[record["host"]] = {
-                    "state": "ok", "message": "由 %s 的任务检查" % host,
-                    "platforms": list(self._hosts[host]["platforms"]),
-                }
 
     @staticmethod
     def _checked(record, host, task):

@@ -256,7 +256,8 @@ def test_help_documents_the_insp15_crontab_and_exit_statuses():
     proc = subprocess.run([sys.executable, str(SCRIPT), "--help"], capture_output=True, text=True,
                           timeout=60, env=_cron_env())
     assert proc.returncode == 0
-    for text in ("30 8,17 * * 1-5", "0 12 * * 1-5", "analytical systems: 08:30", "exit status:",
+    for text in ("30 8,17 * * *", "0 12 * * *", "gxtax-schedule-gate --when workday --",
+                 "analytical systems: 08:30", "exit status:", "--playbook", "--report-kind",
                  "GXTAX_WECOM_WEBHOOK", "--keep-artifacts"):
         assert text in proc.stdout, text
 

@@ -155,3 +155,5 @@ def test_tasks_add_tables_and_meta_to_the_report(tmp_path):
     page = (run_dir / "report.html").read_text(encoding="utf-8")
     assert "<h2>软件包升级明细</h2>" in page and "&lt;openssl&gt;" in page and "<openssl>" not in page
     assert "<dt>节假日</dt><dd>国庆节</dd>" in page
+    # The record about a URL is listed under the host whose task measured it.
+    assert report["hosts"]["portal.example.invalid"]["message"] == "由 first 的任务检查"
