@@ -37,10 +37,19 @@ CONCLUSION_PHRASES = (
     ("INSP-12", "数据库备份正常", "数据库备份"),
     ("INSP-17", "各应用Web正常运行", "应用可用性"),
     ("INSP-18", "数据抽取及加工任务正常", "数据抽取/加工任务"),
+    ("INSP-16", "存储与网络检查均正常", "存储与网络"),
+    ("SEC-01", "操作系统补丁各项检查正常", "操作系统补丁"),
+    ("DJBH-8.1.4.1-", "身份鉴别各项符合基线", "身份鉴别"),
+    ("DJBH-8.1.4.2-", "访问控制各项符合基线", "访问控制"),
+    ("DJBH-8.1.4.3-", "安全审计各项符合基线", "安全审计"),
+    ("DJBH-8.1.4.4-", "入侵防范各项符合基线", "入侵防范"),
 )
+# Report kinds that are inspections (巡检); other kinds (patch, hardening) are 检查.
+INSPECTION_KINDS = ("inspection", "holiday")
 
-# Report sections by requirement; a section with no records says 未配置
-# (e.g. no Oracle in inventories/local) instead of looking like an error.
+# Report sections by requirement (an ID ending in "-" is a prefix, as for the 等保 clauses). In an
+# inspection a section with no records says 未配置 (e.g. no Oracle in inventories/local) instead of
+# looking like an error; other kinds show only the sections they have records for.
 SECTIONS = (
     ("主机与操作系统", ("INSP-01",)),
     ("数据库（Oracle）", ("INSP-02", "INSP-03", "INSP-04", "INSP-05", "INSP-06", "INSP-07",
@@ -48,6 +57,19 @@ SECTIONS = (
     ("中间件（WebLogic）", ("INSP-10",)),
     ("应用可用性与存储", ("INSP-17",)),
 )
+EXTRA_SECTIONS = (
+    ("节假日存储与网络", ("INSP-16",)),
+    ("操作系统补丁", ("SEC-01",)),
+    ("身份鉴别（8.1.4.1）", ("DJBH-8.1.4.1-",)),
+    ("访问控制（8.1.4.2）", ("DJBH-8.1.4.2-",)),
+    ("安全审计（8.1.4.3）", ("DJBH-8.1.4.3-",)),
+    ("入侵防范（8.1.4.4）", ("DJBH-8.1.4.4-",)),
+)
+
+
+def matches(requirement_id, wanted):
+    """Whether a record's requirement ID is one of `wanted` (IDs, or prefixes ending in "-")."""
+    return any(requirement_id.startswith(w) if w.endswith("-") else requirement_id == w for w in wanted)
 
 
 def sort_records(records):
@@ -74,38 +96,38 @@ def _abnormal_sentence(subject, bad):
     return "%s存在%d项异常（%s%s）" % (subject, len(bad), "、".join(names[:3]), more)
 
 
-def conclusion(records, hosts):
+def conclusion(records, hosts, kind="inspection"):
     """The 巡检结论 paragraph, in the style of the contract's sample."""
     records = checks_only(records)
-    by_req = {}
-    for record in records:
-        by_req.setdefault(record["requirement_id"], []).append(record)
     sentences = []
     for req, normal, subject in CONCLUSION_PHRASES:
-        group = by_req.get(req)
+        group = [r for r in records if matches(r["requirement_id"], (req,))]
         if group:
             bad = [r for r in group if r["status"] in ABNORMAL]
             sentences.append(_abnormal_sentence(subject, bad) if bad else normal)
     missing = sorted(name for name, state in hosts.items() if state["state"] != "ok")
+    word = "巡检" if kind in INSPECTION_KINDS else "检查"
     if missing:
-        sentences.append("%d台主机未完成巡检（%s），需人工核查" % (len(missing), "、".join(missing)))
+        sentences.append("%d台主机未完成%s（%s），需人工核查" % (len(missing), word, "、".join(missing)))
     if not sentences:
-        return "本次巡检未产生检查结果，需人工核查。"
+        return "本次%s未产生检查结果，需人工核查。" % word
     overall = worst(records)
     if overall in ("critical", "error") or missing:
-        lead = "本次巡检发现异常，需及时处理："
+        lead = "本次%s发现异常，需及时处理：" % word
     elif overall == "warning":
-        lead = "本次巡检系统总体运行正常，存在需关注的风险："
+        lead = "本次%s系统总体运行正常，存在需关注的风险：" % word
     else:
-        lead = "通过本次巡检，"
+        lead = "通过本次%s，" % word
     return lead + "；".join(sentences) + "。"
 
 
-def sections(records):
-    """Per section: its records' counts, or configured=False when it has none."""
+def sections(records, kind="inspection"):
+    """Per section: its records' counts, or configured=False when it has none (inspections only)."""
     out = []
-    for title, requirements in SECTIONS:
-        mine = [r for r in records if r["requirement_id"] in requirements]
+    for title, requirements in SECTIONS + EXTRA_SECTIONS:
+        mine = [r for r in records if matches(r["requirement_id"], requirements)]
+        if not mine and (kind not in INSPECTION_KINDS or (title, requirements) in EXTRA_SECTIONS):
+            continue
         out.append({"title": title, "requirements": list(requirements), "configured": bool(mine),
                     "counts": status_counts(mine), "status": worst(mine) if mine else "skipped"})
     return out
@@ -144,8 +166,8 @@ def build_report(records, hosts, meta, tables=()):
         "meta": meta,
         "overall_status": overall_status(records, hosts),
         "counts": status_counts(checks),
-        "conclusion": conclusion(records, hosts),
-        "sections": sections(checks),
+        "conclusion": conclusion(records, hosts, meta.get("kind", "inspection")),
+        "sections": sections(checks, meta.get("kind", "inspection")),
         "platforms": platform_index(hosts),
         "hosts": hosts,
         "records": records,

@@ -139,3 +139,23 @@ def test_within_a_host_the_checks_keep_their_order_and_booleans_read_in_chinese(
     page = render_html(report)
     assert "<td>否<td>LISTEN" in page and "False" not in page
     assert page.index("<td>主机名<td>db01") < page.index("<td>IP地址<td>192.0.2.11")
+
+
+def test_a_hardening_report_concludes_per_clause_and_shows_only_its_sections():
+    records = [_ok("db01", "DJBH-8.1.4.1-a", "身份鉴别·口令复杂度"),
+               make_record("DJBH-8.1.4.3-a", "安全审计·审计服务", "db01", "critical",
+                           detail="auditd 未运行。", direction="启用 auditd", consequence="无审计记录"),
+               _ok("wls01", "DJBH-8.1.4.3-c", "安全审计·日志保存")]
+    report = build_report(records, HOSTS, {"kind": "hardening", "title": "等保2.0三级安全基线合规报告"})
+    assert report["conclusion"].startswith("本次检查发现异常")
+    assert "身份鉴别各项符合基线" in report["conclusion"]
+    assert "安全审计存在1项异常（db01 安全审计·审计服务）" in report["conclusion"]
+    assert [s["title"] for s in report["sections"]] == ["身份鉴别（8.1.4.1）", "安全审计（8.1.4.3）"]
+    assert report["sections"][1]["status"] == "critical"
+
+
+def test_an_inspection_still_lists_unconfigured_sections_but_not_other_kinds_ones():
+    report = build_report([_ok("db01")], HOSTS, {"kind": "inspection"})
+    titles = [s["title"] for s in report["sections"]]
+    assert titles == ["主机与操作系统", "数据库（Oracle）", "中间件（WebLogic）", "应用可用性与存储"]
+    assert [s["configured"] for s in report["sections"]] == [True, False, False, False]
