@@ -106,8 +106,9 @@ molecule: $(STAMP) test-debs
 	  (cd $$role && molecule test --scenario-name $$name) || exit 1; \
 	done
 
+# --durations: the slowest tests in the log, so CI shows where the time goes (figures, not asserts).
 test: $(STAMP) test-debs lint
-	$(BIN)/pytest tests/unit tests/integration
+	$(BIN)/pytest --durations=25 --junitxml=.pytest_cache/junit.xml tests/unit tests/integration
 	@$(MAKE) --no-print-directory molecule
 
 # Quick benchmarks; bench-harness needs root and ~7 minutes (50 SSH hosts).
