@@ -248,3 +248,14 @@ def test_a_release_outside_its_window_is_refused_with_the_next_slot(estate, tmp_
     assert "不允许" in report["refusals"][0]["reason"]
     for double in estate["doubles"].values():
         assert _changes(double) == []
+
+
+def test_a_release_that_reaches_no_host_fails_instead_of_ending_green(estate, tmp_path):
+    package = _package(tmp_path, "1.0.5.01")
+    _clear(estate)
+    rc, output, report, _page = _release(estate, tmp_path / "nohost", package, "1.0.5.01",
+                                         gxtax_release_platform="avrecord")
+    assert rc != 0 and "发布未在所有环境完成验证（已验证：无）" in output
+    assert report["outcome"] == "failed"
+    for double in estate["doubles"].values():
+        assert _changes(double) == []
