@@ -16,7 +16,6 @@ without running them. Tests using them are marked `integration`.
 from __future__ import annotations
 
 import itertools
-import os
 import sys
 from pathlib import Path
 
@@ -26,8 +25,9 @@ ROOT = Path(__file__).resolve().parents[2]
 if str(ROOT) not in sys.path:  # `tests.harness` is imported from the repository root
     sys.path.insert(0, str(ROOT))
 
-from tests.harness import (Harness, HarnessError, PrerequisiteError,  # noqa: E402
-                           ensure_image, prerequisites)
+from tests.harness import Harness  # noqa: E402
+from tests.integration.support import prepare_harness as _prepare  # noqa: E402
+from tests.integration.support import run_name as _run_name  # noqa: E402
 
 
 def pytest_configure(config):
@@ -37,29 +37,7 @@ def pytest_configure(config):
         "(needs root; builds a cached debootstrap image on first use)")
 
 
-def _unavailable(reason: str):
-    if os.environ.get("CI"):
-        pytest.fail(f"test-host harness unavailable (CI is set, so this fails): {reason}",
-                    pytrace=False)
-    pytest.skip(f"test-host harness unavailable: {reason}")
-
-
-def _prepare(flavour: str) -> None:
-    try:
-        prerequisites(flavour)
-    except PrerequisiteError as exc:
-        _unavailable(str(exc))
-    try:
-        ensure_image()
-    except HarnessError as exc:
-        _unavailable(f"image build failed: {exc}")
-
-
 _factory_runs = itertools.count()
-
-
-def _run_name(tag: str) -> str:
-    return f"pt{os.getpid()}{tag}"
 
 
 @pytest.fixture(scope="session")

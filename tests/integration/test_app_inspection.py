@@ -27,6 +27,7 @@ import pytest
 import yaml
 
 from ansible_collections.gxtax.ops.plugins.module_utils.report_archive import ReportArchive
+from tests.integration.support import unavailable as _unavailable
 
 pytestmark = pytest.mark.integration
 
@@ -38,11 +39,6 @@ TICKET = "SECRET-TICKET-9Z"
 PAGE = "<html><head><title>行政执法信息公示平台</title></head><body>首页</body></html>"
 MAINTENANCE_BODY = "<title>系统维护中，请稍后访问</title>"
 
-
-def _unavailable(reason):
-    if os.environ.get("CI"):
-        pytest.fail("prerequisite missing (CI is set, so this fails): %s" % reason, pytrace=False)
-    pytest.skip("prerequisite missing: %s" % reason)
 
 
 class Handler(BaseHTTPRequestHandler):

@@ -17,6 +17,7 @@ import subprocess
 import sys
 
 import pytest
+from tests.integration.support import unavailable as _unavailable
 
 pytestmark = pytest.mark.integration
 
@@ -25,11 +26,6 @@ BIN = pathlib.Path(sys.executable).parent
 LIBFAKETIME = pathlib.Path("/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1")
 JOBS = ("inspect-transactional", "inspect-analytical", "holiday-check")
 
-
-def _unavailable(reason):
-    if os.environ.get("CI"):
-        pytest.fail("prerequisite missing (CI is set, so this fails): %s" % reason, pytrace=False)
-    pytest.skip("prerequisite missing: %s" % reason)
 
 
 @pytest.fixture(scope="session")

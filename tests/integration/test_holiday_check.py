@@ -17,6 +17,7 @@ import jsonschema
 import pytest
 
 from ansible_collections.gxtax.ops.plugins.module_utils.report_archive import ReportArchive
+from tests.integration.support import unavailable as _unavailable
 
 pytestmark = pytest.mark.integration
 
@@ -34,11 +35,6 @@ RELAXED = {"gxtax_inspection_thresholds": {"cpu_warning": 100, "cpu_critical": 1
            "gxtax_inspection_sample_seconds": 0.2, "gxtax_inspection_basic_info": False,
            "gxtax_inspection_media_mounts": [MEDIA]}
 
-
-def _unavailable(reason):
-    if os.environ.get("CI"):
-        pytest.fail("prerequisite missing (CI is set, so this fails): %s" % reason, pytrace=False)
-    pytest.skip("prerequisite missing: %s" % reason)
 
 
 @pytest.fixture(scope="module")

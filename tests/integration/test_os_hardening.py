@@ -24,7 +24,6 @@ aspect of them:
 import json
 import os
 import pathlib
-import re
 import subprocess
 import sys
 
@@ -34,7 +33,8 @@ import yaml
 
 from ansible_collections.gxtax.ops.plugins.module_utils.hardening_audit import CONTROLS
 from ansible_collections.gxtax.ops.plugins.module_utils.report_archive import ReportArchive
-from tests.harness import Harness, HarnessError, PrerequisiteError, ensure_image, prerequisites
+from tests.harness import Harness
+from tests.integration.support import play_recap, prepare_harness
 
 pytestmark = pytest.mark.integration
 
@@ -104,24 +104,9 @@ FAILING_WHEN_FRESH = {
 }
 
 
-def _prepare():
-    try:
-        prerequisites("systemd")
-        ensure_image()
-    except (PrerequisiteError, HarnessError) as exc:
-        if os.environ.get("CI"):
-            pytest.fail(f"test-host harness unavailable (CI is set, so this fails): {exc}", pytrace=False)
-        pytest.skip(f"test-host harness unavailable: {exc}")
-
 
 def recap(proc):
-    """host -> {ok, changed, unreachable, failed, ...} from the PLAY RECAP."""
-    counts = {}
-    for line in proc.stdout.split("PLAY RECAP")[-1].splitlines():
-        match = re.match(r"^(\S+)\s+:\s+(.*)$", line.strip())
-        if match:
-            counts[match.group(1)] = {k: int(v) for k, v in re.findall(r"(\w+)=(\d+)", match.group(2))}
-    return counts
+    return play_recap(proc.stdout)
 
 
 def run_hardening(directory, inventories, extra, flags=(), limit=None):
@@ -163,7 +148,7 @@ def output(run):
 
 @pytest.fixture(scope="module")
 def runs(tmp_path_factory):
-    _prepare()
+    prepare_harness('systemd')
     work = tmp_path_factory.mktemp("hardening")
     with Harness(count=3, flavour="systemd", name=f"pt{os.getpid()}hard") as h:
         s1, s2, s3 = h.hosts

@@ -19,7 +19,6 @@ at one aspect of them:
 import json
 import os
 import pathlib
-import re
 import subprocess
 import sys
 
@@ -28,7 +27,8 @@ import pytest
 import yaml
 
 from ansible_collections.gxtax.ops.plugins.module_utils.report_archive import ReportArchive
-from tests.harness import Harness, HarnessError, PrerequisiteError, ensure_image, prerequisites
+from tests.harness import Harness
+from tests.integration.support import play_recap, prepare_harness
 
 pytestmark = pytest.mark.integration
 
@@ -52,16 +52,6 @@ HOOK = """- name: Test hook | note that the {0}-reboot hook ran, and in which bo
   ansible.builtin.shell: echo "{0} $(cat /run/gxtax-boot-id)" >> /root/gxtax-hooks.log
   changed_when: true
 """
-
-
-def _prepare():
-    try:
-        prerequisites("plain")
-        ensure_image()
-    except (PrerequisiteError, HarnessError) as exc:
-        if os.environ.get("CI"):
-            pytest.fail(f"test-host harness unavailable (CI is set, so this fails): {exc}", pytrace=False)
-        pytest.skip(f"test-host harness unavailable: {exc}")
 
 
 def build_deb(directory, name, version, postinst=None):
@@ -116,14 +106,9 @@ def run_patching(workdir, inventories, extra, flags=()):
     return proc, report
 
 
+
 def recap(proc):
-    """host -> {ok, changed, unreachable, failed, ...} from the PLAY RECAP."""
-    counts = {}
-    for line in proc.stdout.split("PLAY RECAP")[-1].splitlines():
-        match = re.match(r"^(\S+)\s+:\s+(.*)$", line.strip())
-        if match:
-            counts[match.group(1)] = {k: int(v) for k, v in re.findall(r"(\w+)=(\d+)", match.group(2))}
-    return counts
+    return play_recap(proc.stdout)
 
 
 def records(report, host, item=None):
@@ -136,7 +121,7 @@ def table(report, table_id):
 
 @pytest.fixture(scope="module")
 def runs(tmp_path_factory):
-    _prepare()
+    prepare_harness('plain')
     work = tmp_path_factory.mktemp("patching")
     with Harness(count=3, flavour="plain", name=f"pt{os.getpid()}patch") as h:
         h1, h2, h3 = h.hosts

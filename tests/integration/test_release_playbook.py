@@ -23,6 +23,7 @@ from referencing import Registry, Resource
 
 from ansible_collections.gxtax.ops.plugins.module_utils import release_package as rp
 from ansible_collections.gxtax.ops.plugins.module_utils.report_archive import ReportArchive
+from tests.integration.support import prepare_harness, run_name
 from tests.weblogic_double import Domain, WeblogicDouble
 from tests.weblogic_double import deploy as deploy_routes
 
@@ -77,11 +78,10 @@ class _Health(BaseHTTPRequestHandler):
 @pytest.fixture(scope="module")
 def estate(tmp_path_factory, request):
     """Two harness hosts (pre-production and production Admin hosts), two doubles, a health server."""
-    from tests.integration.conftest import _prepare, _run_name  # noqa: PLC0415 - harness helpers
     from tests.harness import Harness  # noqa: PLC0415
 
-    _prepare("plain")
-    harness = Harness(count=2, name=_run_name("rel"),
+    prepare_harness("plain")
+    harness = Harness(count=2, name=run_name("rel"),
                       groups={"weblogic_admin": ["gxt-h1", "gxt-h2"], "publicity": ["gxt-h1", "gxt-h2"],
                               "preproduction": ["gxt-h1"], "production": ["gxt-h2"]})
     harness.up()

@@ -18,6 +18,7 @@ import pytest
 
 from tests.weblogic_double import Domain, WeblogicDouble
 from tests.weblogic_double import deploy as deploy_routes
+from tests.integration.support import unavailable as _unavailable
 
 pytestmark = pytest.mark.integration
 
@@ -29,11 +30,6 @@ USERS = {"deployer": (SENTINEL, {"Deployer"}), "monitor": (SENTINEL + "-mon", {"
 # Requests that change nothing: reads, and getCurrentState (a read invoked by POST).
 READ_ONLY = ("GET",)
 
-
-def _unavailable(reason):
-    if os.environ.get("CI"):
-        pytest.fail("prerequisite missing (CI is set, so this fails): %s" % reason, pytrace=False)
-    pytest.skip("prerequisite missing: %s" % reason)
 
 
 @pytest.fixture

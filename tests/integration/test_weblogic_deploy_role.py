@@ -16,6 +16,7 @@ import yaml
 
 from tests.weblogic_double import Domain, WeblogicDouble
 from tests.weblogic_double import deploy as deploy_routes
+from tests.integration.support import unavailable as _unavailable
 
 pytestmark = pytest.mark.integration
 
@@ -23,11 +24,6 @@ ROOT = pathlib.Path(__file__).resolve().parents[2]
 BIN = pathlib.Path(sys.executable).parent
 SENTINEL = "Sentinel-wls-deployrole-51c0-not-for-output"
 
-
-def _unavailable(reason):
-    if os.environ.get("CI"):
-        pytest.fail("prerequisite missing (CI is set, so this fails): %s" % reason, pytrace=False)
-    pytest.skip("prerequisite missing: %s" % reason)
 
 
 @pytest.fixture

@@ -26,6 +26,7 @@ import yaml
 from ansible_collections.gxtax.ops.plugins.module_utils.report_archive import ReportArchive
 from ansible_collections.gxtax.ops.plugins.module_utils.weblogic_rest import WeblogicClient, WeblogicError
 from tests.weblogic_double import Domain, DoubleError, WeblogicDouble
+from tests.integration.support import unavailable as _unavailable
 
 pytestmark = pytest.mark.integration
 
@@ -36,11 +37,6 @@ SENTINEL = "Sentinel-wls-5d1e-not-for-reports"
 USERS = {"monitor": (SENTINEL, {"Monitor"}), "nobody": (SENTINEL + "-nobody", set()),
          "weblogic": (SENTINEL + "-admin", {"Admin"})}
 
-
-def _unavailable(reason):
-    if os.environ.get("CI"):
-        pytest.fail("prerequisite missing (CI is set, so this fails): %s" % reason, pytrace=False)
-    pytest.skip("prerequisite missing: %s" % reason)
 
 
 def _start(**kwargs):

@@ -18,6 +18,7 @@ import pytest
 import yaml
 
 from tests.weblogic_double import Domain, WeblogicDouble, lifecycle
+from tests.integration.support import unavailable as _unavailable
 
 pytestmark = pytest.mark.integration
 
@@ -27,11 +28,6 @@ SENTINEL = "Sentinel-wls-restart-7e3a-not-for-output"
 USERS = {"operator": (SENTINEL, {"Operator"})}
 SERVERS = ["ms1", "ms2", "ms3"]
 
-
-def _unavailable(reason):
-    if os.environ.get("CI"):
-        pytest.fail("prerequisite missing (CI is set, so this fails): %s" % reason, pytrace=False)
-    pytest.skip("prerequisite missing: %s" % reason)
 
 
 class _Health(BaseHTTPRequestHandler):
